@@ -1,0 +1,234 @@
+"""The records that flow through the pipeline.
+
+Frozen dataclasses inside the pipeline; pydantic (`Item`) where a record crosses an edge
+(storage, export, alerts) and must be validated. Nothing here does I/O.
+
+    source --fetch--> FetchResult --parse--> ParsedPage(Entry...) --build--> Item
+    Item --match--> Match(Hit...) --store--> SaveResult (+ corpus files, outbox alerts)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def hex16(text: str) -> str:
+    """First 16 hex digits of SHA-256: the id form used by corpus file names."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- retrieval -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one HTTP retrieval gave. A 304 is a normal result (`not_modified`), not an error."""
+
+    url: str  # the final URL, after redirects
+    status: int
+    content: bytes  # empty on 304
+    headers: dict[str, str]  # lower-cased names
+    etag: str | None = None
+    last_modified: str | None = None
+    encoding: str | None = None  # charset from Content-Type, if any
+    not_modified: bool = False
+    retry_after: float | None = None  # seconds, when the server asked for a pause
+
+
+@dataclass(frozen=True)
+class Validators:
+    """Conditional-request validators kept per URL between polls."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a source said about one item, before enrichment.
+
+    `published` is timezone-aware when the source gave a zone, naive when it did not (the
+    pipeline then reads it in the source's configured zone), None when the source gave no date.
+    `content` is plain text when the feed carried the full body; None when it carried only a
+    summary (the pipeline then fetches the page).
+    """
+
+    url: str
+    title: str = ""
+    guid: str | None = None
+    summary: str = ""
+    content: str | None = None
+    published: datetime | None = None
+    language: str | None = None  # a hint from the feed (xml:lang, <language>)
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """One parsed document: its entries and where to go for older ones (backfill)."""
+
+    entries: tuple[Entry, ...]
+    next_pages: tuple[str, ...] = ()  # older pages, child sitemaps, paged-feed "next" links
+    title: str = ""
+    language: str | None = None
+    warnings: tuple[str, ...] = ()  # e.g. "not well-formed (invalid token) at line 3"
+
+
+@dataclass(frozen=True)
+class Article:
+    """The main text of an article page, from the extraction library."""
+
+    text: str
+    title: str = ""
+    published: datetime | None = None
+    language: str | None = None
+
+
+# --- enrichment ----------------------------------------------------------------------------
+
+
+class Item(BaseModel):
+    """One news item as stored: validated at the storage, export and alert edges."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="stable id: hex16 of the guid, else of the canonical URL")
+    url: str | None = Field(description="canonical URL (tracking parameters and fragment removed)")
+    source: str
+    guid: str | None = None
+    title: str = ""
+    summary: str = ""
+    text: str = Field(default="", description="full body text")
+    published: datetime | None = Field(default=None, description="aware, in the source's offset")
+    language: str = "und"
+    fetched_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("published", "fetched_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("datetime must carry a UTC offset")
+        return value
+
+    @property
+    def content_hash(self) -> str:
+        """Changes when what a reader sees changes; used to tell an update from a repeat."""
+        return hex16("\x1f".join((self.title, self.summary, self.text)))
+
+    @property
+    def corpus_id(self) -> str:
+        """hex16 used in corpus file names: of the canonical URL, else the item id (imports)."""
+        return hex16(self.url) if self.url else self.id
+
+    @property
+    def date_text(self) -> str:
+        """Publication date as the source gives it (its own offset), YYYY-MM-DD."""
+        stamp = self.published or self.fetched_at
+        return stamp.date().isoformat()
+
+
+# --- matching ------------------------------------------------------------------------------
+
+FieldName = Literal["title", "lead", "body"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One alias found in one place of an item."""
+
+    entity: str
+    alias: str  # the alias as written in the entity file
+    field: FieldName
+    start: int  # character offset in that field of the item
+    end: int
+    surface: str  # the text as it stands in the item (e.g. an inflected form)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A watchlist that an item satisfies, and why."""
+
+    watchlist: str
+    hits: tuple[Hit, ...]
+    rule: str  # which rule fired, readable ("all-of(kazakhstan, pakistan)")
+    score: float = 1.0
+
+    @property
+    def aliases(self) -> list[str]:
+        """Distinct matched surface forms, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for hit in self.hits:
+            seen.setdefault(hit.surface, None)
+        return list(seen)
+
+
+# --- storage -------------------------------------------------------------------------------
+
+SaveStatus = Literal["new", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    """One file of the corpus: `<corpus>/<watchlist>/<seq:03d>_<hex16>.txt`."""
+
+    watchlist: str
+    seq: int
+    item_id: str
+    corpus_id: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.seq:03d}_{self.corpus_id}.txt"
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    status: SaveStatus
+    item_id: str
+    corpus: tuple[CorpusEntry, ...] = ()  # files to write (new matches only)
+    alerts: tuple[int, ...] = ()  # outbox ids queued in the same transaction
+
+
+@dataclass
+class SourceState:
+    """Per-source poll state, kept in the store so several workers can share the schedule."""
+
+    name: str
+    next_due: datetime = field(default_factory=utcnow)
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None  # of the last body seen: a 200 with the same bytes is a skip
+    failures: int = 0
+    last_status: str = "never"  # ok | not_modified | unchanged | error | never
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_polled: datetime | None = None
+    items_total: int = 0
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxAlert:
+    """One alert waiting in (or delivered from) the durable outbox."""
+
+    id: int
+    channel: str  # a configured channel name ("slack", "email", ...)
+    kind: str  # "item" | "digest" | "test"
+    key: str  # idempotency key: the same on every attempt
+    payload: dict[str, Any]
+    attempts: int = 0
+    next_attempt: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
