@@ -36,6 +36,12 @@ class Response:
 Handler = Callable[[Request], Response]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Tests hang up early on purpose (timeouts, size caps); that is not a server fault.
+        pass
+
+
 @dataclass
 class Route:
     body: bytes = b""
@@ -53,9 +59,11 @@ class LocalServer:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._make_handler())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base(self) -> str:
