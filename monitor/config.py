@@ -170,9 +170,9 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_json: bool = Field(False, description="one JSON object per log line")
     worker_id: str = Field("", description="name of this worker for leases; empty means host:pid")
-    http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
-    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)  # type: ignore[arg-type]
-    alerts: AlertSettings = Field(default_factory=AlertSettings)  # type: ignore[arg-type]
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -211,7 +211,7 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         raise ConfigError(str(chosen), "config file not found")
     reader = type("FileSettings", (Settings,), {"config_file": chosen})
     try:
-        return reader(**overrides)  # type: ignore[no-any-return]
+        return reader(**overrides)
     except ValidationError as exc:
         raise ConfigError(str(chosen or "environment"), _explain(exc)) from exc
     except tomllib.TOMLDecodeError as exc:
@@ -256,7 +256,8 @@ class SourceConfig(_Strict):
     interval: Seconds | None = Field(None, description="poll interval; default from settings")
     timezone: Zone | None = Field(None, description="zone of naive dates from this source")
     full_text: Literal["auto", "always", "never"] = Field(
-        "auto", description="fetch the article page: when the feed has a summary only, always, never"
+        "auto",
+        description="fetch the article page: when the feed has a summary only, always, never",
     )
     content_selector: str | None = Field(
         None, description="CSS selector of the article body, tried before generic extraction"

@@ -24,7 +24,7 @@ class MonitorError(Exception):
 
 
 class ConfigError(MonitorError):
-    """Configuration is wrong. `where` names the file and key, e.g. `config/sources.toml: akorda-ru.url`."""
+    """Configuration is wrong. `where` names file and key (`config/sources.toml: akorda-ru.url`)."""
 
     def __init__(self, where: str, message: str) -> None:
         self.where = where

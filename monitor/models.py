@@ -113,6 +113,9 @@ class Item(BaseModel):
     published: datetime | None = Field(default=None, description="aware, in the source's offset")
     language: str = "und"
     fetched_at: datetime = Field(default_factory=utcnow)
+    entry_hash: str = Field(
+        default="", description="hash of what the source said (feed entry); a change is an update"
+    )
 
     @field_validator("published", "fetched_at")
     @classmethod

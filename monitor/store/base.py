@@ -51,9 +51,12 @@ class Store(Protocol):
         """Atomically lease up to `limit` enabled sources due at `now` and not leased by another
         worker (or whose lease has expired). PostgreSQL uses FOR UPDATE SKIP LOCKED."""
 
-    def claim(self, name: str, owner: str, lease_until: datetime) -> SourceState | None:
+    def claim(
+        self, name: str, owner: str, lease_until: datetime, now: datetime | None = None
+    ) -> SourceState | None:
         """Lease one source whatever its due time (for `poll --source`), unless another
-        worker holds an unexpired lease; None then."""
+        worker holds an unexpired lease (unexpired at `now`, default the wall clock); None
+        then, and None when there is no such source."""
 
     def get_source(self, name: str) -> SourceState | None: ...
 
@@ -65,7 +68,9 @@ class Store(Protocol):
     # --- items ---
     def known(self, ids: Sequence[str], urls: Sequence[str]) -> dict[str, str]:
         """For the given ids and canonical URLs, which are stored: maps each id or URL that is
-        stored to the stored item's content hash. One query per call (batched)."""
+        stored to the stored item's `entry_hash` (Item.entry_hash: a hash of what the source said,
+        so the pipeline can tell an updated feed entry without refetching its page). One query
+        per call (batched). The items table therefore has an entry_hash column too."""
 
     def find_item(self, id_or_url: str) -> StoredItem | None: ...
 
@@ -106,9 +111,7 @@ class Store(Protocol):
 
     def mark_alert_sent(self, alert_id: int, now: datetime) -> None: ...
 
-    def mark_alert_failed(
-        self, alert_id: int, error: str, next_attempt: datetime | None
-    ) -> None:
+    def mark_alert_failed(self, alert_id: int, error: str, next_attempt: datetime | None) -> None:
         """Record a failed attempt; `next_attempt=None` marks the alert dead (permanent)."""
 
     def list_alerts(self) -> list[OutboxAlert]: ...

@@ -1,0 +1,55 @@
+"""`monitor export`: stored items as JSON lines or CSV, with their watchlists and the aliases
+that matched. Pure formatting over what the store yields; no business logic."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from monitor.store.base import StoredItem
+
+FIELDS = ("id", "url", "source", "title", "language", "published", "watchlists", "aliases", "rules")
+
+
+def row(stored: StoredItem) -> dict[str, Any]:
+    item = stored.item
+    return {
+        "id": item.id,
+        "url": item.url,
+        "source": item.source,
+        "title": item.title,
+        "language": item.language,
+        "published": item.published.isoformat() if item.published else None,
+        "watchlists": [m.watchlist for m in stored.matches],
+        "aliases": {m.watchlist: m.aliases for m in stored.matches},
+        "rules": {m.watchlist: m.rule for m in stored.matches},
+    }
+
+
+def rows(items: Iterable[StoredItem]) -> Iterator[dict[str, Any]]:
+    return (row(stored) for stored in items)
+
+
+def write_jsonl(items: Iterable[StoredItem], out: TextIO) -> int:
+    count = 0
+    for record in rows(items):
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(items: Iterable[StoredItem], out: TextIO) -> int:
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
+    count = 0
+    for record in rows(items):
+        record["watchlists"] = ";".join(record["watchlists"])
+        record["aliases"] = ";".join(f"{w}: {'|'.join(a)}" for w, a in record["aliases"].items())
+        record["rules"] = ";".join(f"{w}: {r}" for w, r in record["rules"].items())
+        record["published"] = record["published"] or ""
+        record["url"] = record["url"] or ""
+        writer.writerow(record)
+        count += 1
+    return count

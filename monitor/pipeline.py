@@ -1,0 +1,537 @@
+"""The one place where the pieces meet.
+
+    due sources -> fetch -> parse -> decide (known? changed?) -> full text -> language -> match
+    -> store item + matches + outbox alerts (one transaction) -> corpus files
+
+Retrieval runs in parallel (feeds, then the article pages of one feed); parsing, matching and
+writes stay on the event loop's thread, one item at a time. The daemon's tick, `monitor poll`,
+`monitor backfill` and `monitor import` all go through `ingest`, so there is one code path.
+Errors of one source come back as a `PollReport` with status "error" and never stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from loguru import logger
+
+from monitor import schedule
+from monitor.alerts.payloads import digest_payload, item_payload
+from monitor.config import Settings, SourceConfig
+from monitor.errors import MonitorError, ParseError, SourceError, TransientFetchError
+from monitor.models import (
+    Article,
+    Entry,
+    FetchResult,
+    Item,
+    Match,
+    ParsedPage,
+    SourceState,
+    Validators,
+    hex16,
+    utcnow,
+)
+from monitor.sources.extract import extract_article
+from monitor.sources.feeds import parse_feed
+from monitor.sources.fetch import Fetcher
+from monitor.sources.listing import parse_listing
+from monitor.sources.sitemaps import parse_sitemap
+from monitor.store import corpus
+from monitor.store.base import AlertIntent, Store
+from monitor.text.language import detect_language
+from monitor.urls import canonical_url
+from monitor.watch.matcher import Matcher
+from monitor.watch.watchlists import Watchlists
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Context:
+    """Everything a pipeline run needs, built once by the CLI (see `monitor.app`)."""
+
+    settings: Settings
+    store: Store
+    sources: dict[str, SourceConfig]
+    watchlists: Watchlists
+    matcher: Matcher
+    fetcher: Fetcher
+    clock: Callable[[], datetime] = utcnow
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    leases_checked: bool = False
+
+    @property
+    def corpus_root(self) -> Path:
+        return self.settings.corpus_path
+
+
+@dataclass
+class Counts:
+    entries: int = 0
+    new: int = 0
+    updated: int = 0
+    matched: int = 0
+    alerts: int = 0
+    skipped: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in ("entries", "new", "updated", "matched", "alerts", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class PollReport:
+    source: str
+    status: str  # ok | not_modified | unchanged | error | busy
+    counts: Counts = field(default_factory=Counts)
+    error: str | None = None
+    next_due: datetime | None = None
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse_page(source: SourceConfig, result: FetchResult) -> ParsedPage:
+    """Parse a fetched document as the source's kind."""
+    if source.is_feed:
+        return parse_feed(
+            result.content, url=result.url, source=source.name, encoding=result.encoding
+        )
+    if source.kind == "sitemap":
+        return parse_sitemap(result.content, url=result.url, source=source.name)
+    assert source.listing is not None  # checked when the config was loaded
+    return parse_listing(
+        result.content,
+        url=result.url,
+        source=source.name,
+        selectors=source.listing,
+        language=source.language,
+        encoding=result.encoding,
+    )
+
+
+# --- building items --------------------------------------------------------------------------
+
+
+def source_zone(source: SourceConfig, settings: Settings) -> ZoneInfo:
+    return ZoneInfo(source.timezone or settings.timezone)
+
+
+def localize(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A naive date from a source is read in the source's zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone)
+
+
+def entry_id(entry: Entry, url: str) -> str:
+    return hex16(entry.guid) if entry.guid else hex16(url)
+
+
+def entry_hash(entry: Entry) -> str:
+    """What the source said about an item; a change means the item was updated."""
+    published = entry.published.isoformat() if entry.published else ""
+    return hex16("\x1f".join((entry.title, entry.summary, entry.content or "", published)))
+
+
+def needs_page(source: SourceConfig, entry: Entry, min_chars: int) -> bool:
+    """Fetch the article page when the feed gave only a summary (or the source says always)."""
+    if source.full_text == "never":
+        return False
+    if source.full_text == "always" or not source.is_feed:
+        return True
+    return entry.content is None or len(entry.content) < min_chars
+
+
+def build_item(
+    source: SourceConfig,
+    entry: Entry,
+    url: str,
+    article: Article | None,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Item:
+    title = _SPACE.sub(" ", entry.title or (article.title if article else "")).strip()
+    text = (article.text if article and article.text else entry.content or entry.summary).strip()
+    published = localize(entry.published, zone) or localize(
+        article.published if article else None, zone
+    )
+    sample = f"{title}\n{text[:3000]}"
+    return Item(
+        id=entry_id(entry, url),
+        url=url,
+        source=source.name,
+        guid=entry.guid,
+        title=title,
+        summary=_SPACE.sub(" ", entry.summary).strip()[:2000],
+        text=text,
+        published=published,
+        language=detect_language(sample, hint=source.language or entry.language),
+        fetched_at=now,
+        entry_hash=entry_hash(entry),
+    )
+
+
+def alert_intents(
+    ctx: Context, item: Item, matches: Sequence[Match], kind: str = "item"
+) -> list[AlertIntent]:
+    """One outbox row per (match, channel routed to that watchlist)."""
+    intents = []
+    for match in matches:
+        for name, channel in ctx.settings.alerts.channels.items():
+            if channel.watchlists and match.watchlist not in channel.watchlists:
+                continue
+            payload = item_payload(item, match, ctx.watchlists.title(match.watchlist))
+            key = f"{kind}:{item.id}:{match.watchlist}"
+            intents.append(AlertIntent(channel=name, kind=kind, key=key, payload=dict(payload)))
+    return intents
+
+
+# --- ingestion -------------------------------------------------------------------------------
+
+
+async def _article(ctx: Context, source: SourceConfig, url: str) -> Article | None:
+    """The page's main text, or None when it cannot be had (the summary stands in)."""
+    try:
+        result = await ctx.fetcher.fetch(
+            url, source=source.name, headers=source.headers, verify_tls=source.verify_tls
+        )
+        return extract_article(
+            result.content,
+            url=result.url,
+            encoding=result.encoding,
+            selector=source.content_selector,
+        )
+    except MonitorError as exc:
+        logger.warning("source {}: article {}: {}", source.name, url, exc)
+        return None
+
+
+def _in_window(
+    entry: Entry, since: datetime | None, until: datetime | None, zone: ZoneInfo
+) -> bool:
+    published = localize(entry.published, zone)
+    if published is None:
+        return True
+    if since is not None and published < since:
+        return False
+    return not (until is not None and published >= until)
+
+
+async def ingest(
+    ctx: Context,
+    source: SourceConfig,
+    entries: Iterable[Entry],
+    *,
+    alert: bool,
+    first_poll: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    found: list[tuple[Item, Match]] | None = None,
+) -> Counts:
+    """Store what is new or changed among `entries`; return what happened. New matched items
+    are appended to `found` when given (for a digest)."""
+    counts = Counts()
+    zone = source_zone(source, ctx.settings)
+    candidates: list[tuple[Entry, str]] = []
+    for entry in entries:
+        counts.entries += 1
+        raw = entry.url or (entry.guid or "")
+        if not raw.startswith(("http://", "https://")):
+            logger.warning("source {}: entry without a usable link: {!r}", source.name, entry.title)
+            counts.skipped += 1
+            continue
+        if not _in_window(entry, since, until, zone):
+            counts.skipped += 1
+            continue
+        candidates.append((entry, canonical_url(raw)))
+    known = ctx.store.known([entry_id(e, u) for e, u in candidates], [u for _, u in candidates])
+    fresh: list[tuple[Entry, str]] = []
+    for entry, url in candidates:
+        stored = known.get(entry_id(entry, url)) or known.get(url)
+        if stored is not None and stored == entry_hash(entry):
+            counts.skipped += 1
+            continue
+        fresh.append((entry, url))
+    # Oldest first, so corpus sequence numbers follow publication order.
+    fresh.sort(key=lambda pair: _sort_key(pair[0], zone))
+    min_chars = ctx.settings.full_text_min_chars
+    pages = await asyncio.gather(
+        *(
+            _article(ctx, source, url) if needs_page(source, entry, min_chars) else _none()
+            for entry, url in fresh
+        )
+    )
+    now = ctx.clock()
+    for (entry, url), article in zip(fresh, pages, strict=True):
+        item = build_item(source, entry, url, article, zone=zone, now=now)
+        was_known = entry_id(entry, url) in known or url in known
+        saved = save(ctx, item, alert=alert and not was_known, first_poll=first_poll)
+        counts.add(saved.counts)
+        if saved.status == "new" and found is not None:
+            found.extend((item, match) for match in saved.matches)
+    return counts
+
+
+async def _none() -> None:
+    return None
+
+
+def _sort_key(entry: Entry, zone: ZoneInfo) -> tuple[int, datetime]:
+    published = localize(entry.published, zone)
+    if published is None:
+        return (1, datetime.min.replace(tzinfo=zone))
+    return (0, published)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What storing one item did."""
+
+    counts: Counts
+    status: str
+    matches: tuple[Match, ...]
+
+
+def save(ctx: Context, item: Item, *, alert: bool, first_poll: bool = False) -> Saved:
+    """Match, store (with outbox rows, in the item's transaction) and write corpus files."""
+    counts = Counts()
+    matches = tuple(ctx.matcher.match(item))
+    intents: list[AlertIntent] = []
+    if (
+        alert
+        and matches
+        and schedule.may_alert(item.published, ctx.clock(), ctx.settings.alerts.max_age, first_poll)
+    ):
+        intents = alert_intents(ctx, item, matches)
+    result = ctx.store.save_item(item, matches, intents)
+    if result.status == "new":
+        counts.new += 1
+    elif result.status == "updated":
+        counts.updated += 1
+    else:
+        counts.skipped += 1
+    if result.status != "unchanged" and matches:
+        counts.matched += 1
+    counts.alerts += len(result.alerts)
+    write_corpus(ctx, result.corpus, {item.id: item})
+    return Saved(counts, result.status, matches)
+
+
+def queue_digest(ctx: Context, title: str, found: Sequence[tuple[Item, Match]]) -> int:
+    """One digest message per channel for items found by import, backfill or rematch."""
+    if not found:
+        return 0
+    intents = []
+    key = "digest:" + hex16("|".join(sorted(f"{i.id}:{m.watchlist}" for i, m in found)))
+    for name, channel in ctx.settings.alerts.channels.items():
+        routed = [
+            item_payload(item, match, ctx.watchlists.title(match.watchlist))
+            for item, match in found
+            if not channel.watchlists or match.watchlist in channel.watchlists
+        ]
+        if routed:
+            payload = digest_payload(title, routed)
+            intents.append(AlertIntent(channel=name, kind="digest", key=key, payload=dict(payload)))
+    return len(ctx.store.enqueue_alerts(intents))
+
+
+def write_corpus(
+    ctx: Context, entries: Sequence[corpus.CorpusEntry], items: dict[str, Item]
+) -> None:
+    """Write corpus files after the commit that recorded them, then confirm them."""
+    if not entries:
+        return
+    for entry in entries:
+        item = items.get(entry.item_id)
+        if item is None:
+            stored = ctx.store.find_item(entry.item_id)
+            if stored is None:
+                logger.error("corpus entry {} has no stored item", entry)
+                continue
+            item = stored.item
+        corpus.write_entry(ctx.corpus_root, entry, item)
+    ctx.store.mark_corpus_written(entries)
+
+
+def reconcile_corpus(ctx: Context) -> int:
+    """Write corpus files recorded but not confirmed (a kill between commit and write)."""
+    total = 0
+    while batch := ctx.store.unwritten_corpus(limit=500):
+        write_corpus(ctx, batch, {})
+        total += len(batch)
+    if total:
+        logger.info("wrote {} corpus files left over from an interrupted run", total)
+    return total
+
+
+# --- polling ---------------------------------------------------------------------------------
+
+
+async def poll_source(ctx: Context, source: SourceConfig, state: SourceState) -> PollReport:
+    """Poll one source and record the outcome on its state. Never raises for source errors."""
+    now = ctx.clock()
+    interval = source.interval or ctx.settings.schedule.default_interval
+    first_poll = state.last_success is None
+    state.last_polled = now
+    report = PollReport(source.name, "ok")
+    try:
+        result = await ctx.fetcher.fetch(
+            source.url,
+            source=source.name,
+            validators=Validators(state.etag, state.last_modified),
+            headers=source.headers,
+            verify_tls=source.verify_tls,
+        )
+        hint = schedule.cache_max_age(result.headers.get("cache-control"))
+        if result.not_modified:
+            report.status = "not_modified"
+        elif state.content_hash == (digest := hex16_bytes(result.content)):
+            report.status = "unchanged"
+        else:
+            page = parse_page(source, result)
+            entries = list(page.entries)
+            since = None
+            if source.kind == "sitemap":
+                entries += await _child_sitemaps(ctx, source, page)
+                # A sitemap lists a site's archive; a poll wants news, backfill wants history.
+                since = now - SITEMAP_POLL_WINDOW
+            for warning in page.warnings:
+                logger.debug("source {}: {}", source.name, warning)
+            report.counts = await ingest(
+                ctx, source, entries, alert=True, first_poll=first_poll, since=since
+            )
+            state.content_hash = digest
+        state.etag = result.etag or state.etag
+        state.last_modified = result.last_modified or state.last_modified
+        state.failures = 0
+        state.last_status = report.status
+        state.last_success = now
+        state.last_error = None
+        state.items_total += report.counts.new
+        state.next_due = schedule.next_success(now, interval, ctx.settings.schedule, hint)
+    except (SourceError, ParseError) as exc:
+        retry_after = exc.retry_after if isinstance(exc, TransientFetchError) else None
+        state.failures += 1
+        state.last_status = "error"
+        state.last_error = str(exc)
+        state.next_due = schedule.next_failure(
+            now, interval, state.failures, ctx.settings.schedule, retry_after
+        )
+        report.status = "error"
+        report.error = str(exc)
+        logger.warning(
+            "source {} failed ({} in a row, next try {}): {}",
+            source.name,
+            state.failures,
+            state.next_due.isoformat(timespec="seconds"),
+            exc,
+        )
+    report.next_due = state.next_due
+    ctx.store.save_source(state)
+    if report.status == "ok":
+        c = report.counts
+        logger.info(
+            "source {}: {} entries, {} new, {} updated, {} matched, {} alerts",
+            source.name,
+            c.entries,
+            c.new,
+            c.updated,
+            c.matched,
+            c.alerts,
+        )
+    return report
+
+
+SITEMAP_POLL_WINDOW = timedelta(days=7)
+SITEMAP_CHILDREN = 3
+
+
+async def _child_sitemaps(ctx: Context, source: SourceConfig, index: ParsedPage) -> list[Entry]:
+    """A poll of a sitemap index reads its newest few child sitemaps."""
+    entries: list[Entry] = []
+    for url in index.next_pages[:SITEMAP_CHILDREN]:
+        child = await ctx.fetcher.fetch(
+            url, source=source.name, headers=source.headers, verify_tls=source.verify_tls
+        )
+        entries.extend(parse_page(source, child).entries)
+    return entries
+
+
+def hex16_bytes(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()[:16]
+
+
+def lease_is_dead(owner: str | None) -> bool:
+    """A lease held by a process of this host that no longer exists (killed mid-poll)."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release_dead_leases(ctx: Context) -> int:
+    """Free the leases of killed local workers now, instead of waiting for them to expire.
+    Leases of other hosts are left to expire: we cannot tell whether those workers live."""
+    released = 0
+    for state in ctx.store.list_sources():
+        if state.lease_until is None or not lease_is_dead(state.lease_owner):
+            continue
+        past = state.lease_until + timedelta(seconds=1)
+        taken = ctx.store.claim(state.name, ctx.worker, ctx.clock(), now=past)
+        if taken is not None:
+            ctx.store.save_source(taken)
+            released += 1
+            logger.info("released the lease of dead worker {} on {}", state.lease_owner, state.name)
+    return released
+
+
+async def run_due(
+    ctx: Context, names: Sequence[str] | None = None, *, force: bool = False
+) -> list[PollReport]:
+    """Claim due sources, or with `force` the named ones (all when None) whatever their due
+    time, and poll them concurrently. The shared code path of the daemon's tick and of
+    `monitor poll`."""
+    now = ctx.clock()
+    lease_until = now + timedelta(seconds=ctx.settings.schedule.lease)
+    ctx.store.sync_sources(ctx.sources)
+    states: list[SourceState] = []
+    busy: list[PollReport] = []
+    if not ctx.leases_checked:
+        release_dead_leases(ctx)
+        ctx.leases_checked = True
+    if force:
+        for name in names or list(ctx.sources):
+            claimed = ctx.store.claim(name, ctx.worker, lease_until)
+            if claimed is None:
+                busy.append(PollReport(name, "busy", error="leased by another worker"))
+            else:
+                states.append(claimed)
+    else:
+        states = ctx.store.claim_due(now, ctx.settings.schedule.batch, ctx.worker, lease_until)
+    reconcile_corpus(ctx)
+    tasks = []
+    for state in states:
+        source = ctx.sources.get(state.name)
+        if source is None or not source.enabled:
+            ctx.store.save_source(state)
+            continue
+        tasks.append(poll_source(ctx, source, state))
+    reports = list(await asyncio.gather(*tasks))
+    return reports + busy

@@ -1,0 +1,311 @@
+"""Outbox delivery: backoff (pure), then the real store (SQLite) and real receivers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loguru import logger
+from pydantic import SecretStr
+
+from monitor.alerts.channels import build_channels
+from monitor.alerts.dispatch import DeliveryReport, Sender, deliver_due, next_attempt_at
+from monitor.alerts.slack import SlackSender
+from monitor.config import AlertSettings, AppriseChannel, SlackChannel
+from monitor.models import OutboxAlert
+from monitor.store.base import AlertIntent, Store
+from tests.localserver import LocalServer, Request, Response
+
+SETTINGS = AlertSettings(retry_base=30, retry_max=600, max_attempts=5)
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+# --- next_attempt_at: pure --------------------------------------------------------------------
+
+
+def test_backoff_doubles_from_retry_base() -> None:
+    waits = [next_attempt_at(n, T0, SETTINGS) for n in range(1, 5)]
+    assert waits == [T0 + timedelta(seconds=s) for s in (30, 60, 120, 240)]
+
+
+def test_backoff_is_capped_at_retry_max() -> None:
+    settings = AlertSettings(retry_base=30, retry_max=600, max_attempts=100)
+    assert next_attempt_at(6, T0, settings) == T0 + timedelta(seconds=600)
+    assert next_attempt_at(99, T0, settings) == T0 + timedelta(seconds=600)
+
+
+def test_retry_after_lengthens_but_never_shortens_or_passes_the_cap() -> None:
+    assert next_attempt_at(1, T0, SETTINGS, retry_after=100) == T0 + timedelta(seconds=100)
+    assert next_attempt_at(3, T0, SETTINGS, retry_after=5) == T0 + timedelta(seconds=120)
+    assert next_attempt_at(1, T0, SETTINGS, retry_after=1e12) == T0 + timedelta(seconds=600)
+
+
+def test_gives_up_after_max_attempts() -> None:
+    assert next_attempt_at(4, T0, SETTINGS) is not None
+    assert next_attempt_at(5, T0, SETTINGS) is None
+    assert next_attempt_at(5, T0, SETTINGS, retry_after=1) is None
+
+
+# --- delivery through the store ---------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    from monitor.store import open_store
+
+    opened = open_store("sqlite:///" + str(tmp_path / "m.db"))
+    opened.migrate()
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def payload(n: int) -> dict[str, Any]:
+    return {
+        "item_id": f"{n:016x}",
+        "title": f"Kazakhstan and Pakistan, story {n}",
+        "url": f"https://example.org/n/{n}",
+        "source": "wire",
+        "language": "en",
+        "watchlist": "kz-pk",
+        "watchlist_title": "Kazakhstan–Pakistan",
+        "published": "2024-05-01T10:30:00+05:00",
+        "summary": "Transit deal.",
+        "aliases": ["Kazakhstan", "Pakistan"],
+        "rule": "all-of(kazakhstan, pakistan)",
+    }
+
+
+def queue(store: Store, channel: str, *numbers: int) -> list[str]:
+    keys = [f"item:{n:016x}:kz-pk" for n in numbers]
+    intents = [
+        AlertIntent(channel, "item", k, payload(n)) for k, n in zip(keys, numbers, strict=True)
+    ]
+    assert len(store.enqueue_alerts(intents)) == len(numbers)
+    return keys
+
+
+def start() -> datetime:
+    """A moment after the alerts were queued (the store stamps them with the real clock)."""
+    return datetime.now(UTC) + timedelta(seconds=1)
+
+
+def deliver(
+    store: Store, senders: Mapping[str, Sender], now: datetime, **kwargs: Any
+) -> DeliveryReport:
+    return asyncio.run(deliver_due(store, senders, now=now, settings=SETTINGS, **kwargs))
+
+
+def slack(name: str, url: str) -> SlackSender:
+    return SlackSender(name, SlackChannel(webhook_url=SecretStr(url)))
+
+
+def scripted(replies: list[Response], log: list[Request]) -> Callable[[Request], Response]:
+    """A webhook that gives `replies` in turn, then 200 "ok"."""
+    lock = threading.Lock()
+
+    def handle(request: Request) -> Response:
+        with lock:
+            log.append(request)
+            return replies.pop(0) if replies else Response(200, b"ok")
+
+    return handle
+
+
+def keys_of(requests: list[Request]) -> list[str]:
+    return [
+        json.loads(r.body)["blocks"][-1]["block_id"].removeprefix("monitor-key:") for r in requests
+    ]
+
+
+def by_key(store: Store) -> dict[str, OutboxAlert]:
+    return {a.key: a for a in store.list_alerts()}
+
+
+def test_fail_then_rate_limited_then_recovered_delivers_each_alert_once_in_order(
+    store: Store, server: LocalServer
+) -> None:
+    seen: list[Request] = []
+    replies = [
+        Response(500, b"internal_error"),
+        Response(429, b"rate_limited", {"Retry-After": "120"}),
+    ]
+    url = server.route("/hook", handler=scripted(replies, seen))
+    keys = queue(store, "team", 1, 2, 3)
+    senders = {"team": slack("team", url)}
+    t0 = start()
+
+    report = deliver(store, senders, t0)
+    assert (report.sent, report.failed, report.dead, report.waiting) == (0, 1, 0, 2)
+    assert "HTTP 500" in report.errors["team"][0]
+    first = by_key(store)[keys[0]]
+    assert first.attempts == 1 and first.sent_at is None
+    assert first.next_attempt == t0 + timedelta(seconds=30)
+    assert "500" in (first.last_error or "")
+
+    # The channel is paused until the failed alert is due: nothing overtakes it.
+    report = deliver(store, senders, t0 + timedelta(seconds=10))
+    assert report.sent == 0 and report.waiting == 2
+    assert len(seen) == 1
+
+    report = deliver(store, senders, t0 + timedelta(seconds=30))
+    assert (report.sent, report.failed) == (0, 1)
+    first = by_key(store)[keys[0]]
+    assert first.attempts == 2
+    # Retry-After (120 s) is longer than the backoff (60 s), so it wins.
+    assert first.next_attempt == t0 + timedelta(seconds=150)
+
+    report = deliver(store, senders, t0 + timedelta(seconds=100))
+    assert report.sent == 0 and len(seen) == 2
+
+    report = deliver(store, senders, t0 + timedelta(seconds=150))
+    assert (report.sent, report.failed, report.dead) == (3, 0, 0)
+    assert keys_of(seen) == [keys[0], keys[0], *keys]
+    assert all(a.sent_at is not None for a in store.list_alerts())
+
+    report = deliver(store, senders, t0 + timedelta(days=1))
+    assert report.sent == 0 and len(seen) == 5
+
+
+def test_permanent_failure_marks_dead_and_the_next_alert_still_goes(
+    store: Store, server: LocalServer
+) -> None:
+    seen: list[Request] = []
+    url = server.route("/hook", handler=scripted([Response(400, b"invalid_payload")], seen))
+    keys = queue(store, "team", 1, 2)
+    senders = {"team": slack("team", url)}
+    t0 = start()
+
+    report = deliver(store, senders, t0)
+    assert (report.sent, report.failed, report.dead) == (1, 0, 1)
+    dead, sent = by_key(store)[keys[0]], by_key(store)[keys[1]]
+    assert dead.sent_at is None and dead.next_attempt is None
+    assert "invalid_payload" in (dead.last_error or "")
+    assert sent.sent_at is not None
+
+    report = deliver(store, senders, t0 + timedelta(days=30))
+    assert report.sent == report.failed == report.dead == 0
+    assert len(seen) == 2
+
+
+def test_max_attempts_marks_dead(store: Store, server: LocalServer) -> None:
+    url = server.route("/hook", "unavailable", status=503)
+    [key] = queue(store, "team", 1)
+    senders = {"team": slack("team", url)}
+    moment = start()
+    for _ in range(SETTINGS.max_attempts - 1):
+        report = deliver(store, senders, moment)
+        assert report.failed == 1
+        retry = by_key(store)[key].next_attempt
+        assert retry is not None
+        moment = retry
+    report = deliver(store, senders, moment)
+    assert report.dead == 1
+    alert = by_key(store)[key]
+    assert alert.attempts == SETTINGS.max_attempts and alert.next_attempt is None
+    assert len(server.requests_to("/hook")) == SETTINGS.max_attempts
+
+
+def test_a_broken_channel_does_not_block_another(store: Store, server: LocalServer) -> None:
+    good_done = threading.Event()
+    good: list[Request] = []
+
+    def receive(request: Request) -> Response:
+        good.append(request)
+        if len(good) == 3:
+            good_done.set()
+        return Response(200, b"ok")
+
+    waited: list[bool] = []
+
+    def broken(request: Request) -> Response:
+        # Answer only once the other channel has delivered everything: if channels were
+        # drained one after another, this would time out and the test would fail.
+        waited.append(good_done.wait(5))
+        return Response(500, b"down")
+
+    server.route("/good", handler=receive)
+    server.route("/broken", handler=broken)
+    queue(store, "broken", 1, 2)  # queued first: lower ids
+    good_keys = queue(store, "good", 3, 4, 5)
+    senders = {
+        "broken": slack("broken", server.url("/broken")),
+        "good": slack("good", server.url("/good")),
+    }
+
+    report = deliver(store, senders, start())
+    assert waited == [True]
+    assert keys_of(good) == good_keys
+    assert (report.sent, report.failed, report.waiting) == (3, 1, 1)
+    assert list(report.errors) == ["broken"]
+
+
+class Exploding:
+    """A sender with a bug: raises something that is not a ChannelError."""
+
+    name = "buggy"
+
+    async def send(self, alert: OutboxAlert) -> None:
+        raise KeyError("oops")
+
+
+def test_a_sender_bug_is_a_retryable_failure(store: Store, server: LocalServer) -> None:
+    url = server.route("/hook", "ok")
+    [buggy_key] = queue(store, "buggy", 1)
+    queue(store, "team", 2)
+    report = deliver(store, {"buggy": Exploding(), "team": slack("team", url)}, start())
+    assert (report.sent, report.failed, report.dead) == (1, 1, 0)
+    alert = by_key(store)[buggy_key]
+    assert alert.next_attempt is not None and "KeyError" in (alert.last_error or "")
+
+
+def test_unconfigured_channel_stays_pending_logged_once_and_starves_nothing(
+    store: Store, server: LocalServer, tmp_path: Path
+) -> None:
+    gone = f"gone-{tmp_path.name}"  # the "logged once" memory is per process
+    url = server.route("/hook", "ok")
+    stuck = queue(store, gone, 1, 2, 3, 4, 5)
+    queue(store, "team", 6, 7)
+    warnings: list[str] = []
+    sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
+    try:
+        senders = {"team": slack("team", url)}
+        report = deliver(store, senders, start(), limit=3)
+        again = deliver(store, senders, start(), limit=3)
+    finally:
+        logger.remove(sink)
+    assert report.sent == 2 and report.waiting == 5
+    assert again.sent == 0 and again.waiting == 5
+    assert len([w for w in warnings if gone in w]) == 1
+    alerts = by_key(store)
+    assert all(alerts[k].attempts == 0 and alerts[k].sent_at is None for k in stuck)
+
+
+def test_apprise_channel_posts_title_and_plain_body(store: Store, server: LocalServer) -> None:
+    server.route("/apprise", "{}", content_type="application/json")
+    port = server.base.rsplit(":", 1)[1]
+    settings = AlertSettings.model_validate(
+        {
+            "channels": {
+                "hook": AppriseChannel(url=SecretStr(f"json://127.0.0.1:{port}/apprise")),
+                "nonsense": AppriseChannel(url=SecretStr("notaservice://x")),
+            }
+        }
+    )
+    senders = build_channels(settings)
+    queue(store, "hook", 1)
+    queue(store, "nonsense", 2)
+    report = deliver(store, senders, start())
+    assert (report.sent, report.dead) == (1, 1)
+    [request] = server.requests_to("/apprise")
+    body = json.loads(request.body)
+    assert body["title"] == "[Kazakhstan–Pakistan] Kazakhstan and Pakistan, story 1"
+    assert "https://example.org/n/1" in body["message"]
+    assert "Matched: Kazakhstan, Pakistan" in body["message"]

@@ -1,0 +1,174 @@
+"""SlackSender against a real webhook receiver on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from monitor.alerts.slack import SlackSender
+from monitor.config import SlackChannel
+from monitor.errors import ChannelError, RateLimited
+from monitor.models import OutboxAlert
+from tests.localserver import LocalServer, Request, Response
+
+HOSTILE = "<!channel> <script>alert(1)</script> @here"
+KEY = "item:0123456789abcdef:kz-pk"
+
+
+def alert(title: str = HOSTILE) -> OutboxAlert:
+    return OutboxAlert(
+        id=7,
+        channel="team",
+        kind="item",
+        key=KEY,
+        payload={
+            "item_id": "0123456789abcdef",
+            "title": title,
+            "url": "https://example.org/n/1",
+            "source": "wire",
+            "language": "en",
+            "watchlist": "kz-pk",
+            "watchlist_title": "Kazakhstan–Pakistan",
+            "published": "2024-05-01T10:30:00+05:00",
+            "summary": "Transit <b>deal</b> @channel",
+            "aliases": ["Kazakhstan", "Pakistan"],
+            "rule": "all-of(kazakhstan, pakistan)",
+        },
+    )
+
+
+def sender(url: str, **kwargs: Any) -> SlackSender:
+    return SlackSender("team", SlackChannel(webhook_url=SecretStr(url)), **kwargs)
+
+
+def send(target: SlackSender, item: OutboxAlert | None = None) -> None:
+    asyncio.run(target.send(item or alert()))
+
+
+def test_posts_block_kit_json_with_escaping_and_key(server: LocalServer) -> None:
+    url = server.route("/hook", "ok", content_type="text/plain")
+    send(sender(url))
+    [request] = server.requests_to("/hook")
+    assert request.method == "POST"
+    assert request.headers["content-type"] == "application/json"
+    body = json.loads(request.body)
+    assert body["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Kazakhstan–Pakistan", "emoji": False},
+    }
+    section = body["blocks"][1]["text"]["text"]
+    assert section.startswith(
+        "<https://example.org/n/1|"
+        "&lt;!channel&gt; &lt;script&gt;alert(1)&lt;/script&gt; @\u2060here>"
+    )
+    assert "Transit &lt;b&gt;deal&lt;/b&gt; @\u2060channel" in section
+    assert body["blocks"][-1]["block_id"] == f"monitor-key:{KEY}"
+    raw = request.body.decode("utf-8")
+    assert "<!channel>" not in raw and "<script>" not in raw
+    assert "@here" not in json.dumps(body, ensure_ascii=False)
+
+
+def test_429_raises_rate_limited_with_retry_after(server: LocalServer) -> None:
+    url = server.route(
+        "/hook",
+        "rate_limited",
+        status=429,
+        headers={"Retry-After": "42"},
+        content_type="text/plain",
+    )
+    with pytest.raises(RateLimited) as caught:
+        send(sender(url))
+    assert caught.value.retry_after == 42.0
+    assert not caught.value.permanent
+
+
+def test_429_without_retry_after(server: LocalServer) -> None:
+    url = server.route("/hook", "slow down", status=429)
+    with pytest.raises(RateLimited) as caught:
+        send(sender(url))
+    assert caught.value.retry_after is None
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 408])
+def test_server_errors_are_retryable(server: LocalServer, status: int) -> None:
+    url = server.route("/hook", "internal_error", status=status, content_type="text/plain")
+    with pytest.raises(ChannelError) as caught:
+        send(sender(url))
+    assert not caught.value.permanent
+    assert not isinstance(caught.value, RateLimited)
+    assert f"HTTP {status}: internal_error" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, "invalid_payload"),
+        (403, "action_prohibited"),
+        (404, "channel_not_found"),
+        (410, "channel_is_archived"),
+    ],
+)
+def test_client_errors_are_permanent(server: LocalServer, status: int, body: str) -> None:
+    url = server.route("/hook", body, status=status, content_type="text/plain")
+    with pytest.raises(ChannelError) as caught:
+        send(sender(url))
+    assert caught.value.permanent
+    assert body in str(caught.value)
+
+
+def test_redirect_is_not_followed_and_is_permanent(server: LocalServer) -> None:
+    server.route("/elsewhere", "ok")
+    url = server.route("/hook", status=302, headers={"Location": server.url("/elsewhere")})
+    with pytest.raises(ChannelError) as caught:
+        send(sender(url))
+    assert caught.value.permanent
+    assert server.requests_to("/elsewhere") == []
+
+
+def test_connection_refused_is_retryable_and_hides_the_url() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/services/T000/B000/secret-token"
+    with pytest.raises(ChannelError) as caught:
+        send(sender(url))
+    assert not caught.value.permanent
+    assert "secret-token" not in str(caught.value)
+
+
+def test_timeout_is_retryable(server: LocalServer) -> None:
+    release = threading.Event()
+
+    def slow(request: Request) -> Response:
+        release.wait(5)
+        return Response(200, b"ok")
+
+    url = server.route("/hook", handler=slow)
+    try:
+        with pytest.raises(ChannelError) as caught:
+            send(sender(url, timeout=0.2, connect_timeout=0.2))
+    finally:
+        release.set()
+    assert not caught.value.permanent
+    assert "Timeout" in str(caught.value)
+
+
+def test_unusable_webhook_url_is_permanent() -> None:
+    with pytest.raises(ChannelError) as caught:
+        send(sender("ftp://example.invalid/hook"))
+    assert caught.value.permanent
+
+
+def test_unknown_kind_is_permanent(server: LocalServer) -> None:
+    url = server.route("/hook", "ok")
+    weird = OutboxAlert(id=1, channel="team", kind="weird", key="k", payload={})
+    with pytest.raises(ChannelError) as caught:
+        send(sender(url), weird)
+    assert caught.value.permanent
+    assert server.requests_to("/hook") == []
