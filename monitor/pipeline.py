@@ -46,7 +46,7 @@ from monitor.sources.fetch import Fetcher
 from monitor.sources.listing import parse_listing
 from monitor.sources.sitemaps import parse_sitemap
 from monitor.store import corpus
-from monitor.store.base import AlertIntent, Store
+from monitor.store.base import AlertIntent, ItemWrite, Store
 from monitor.text.language import detect_language
 from monitor.urls import canonical_url
 from monitor.watch.matcher import Matcher
@@ -273,13 +273,17 @@ async def ingest(
         )
     )
     now = ctx.clock()
+    writes = []
     for (entry, url), article in zip(fresh, pages, strict=True):
         item = build_item(source, entry, url, article, zone=zone, now=now)
         was_known = entry_id(entry, url) in known or url in known
-        saved = save(ctx, item, alert=alert and not was_known, first_poll=first_poll)
-        counts.add(saved.counts)
-        if saved.status == "new" and found is not None:
-            found.extend((item, match) for match in saved.matches)
+        writes.append(prepare(ctx, item, alert=alert and not was_known, first_poll=first_poll))
+    for start in range(0, len(writes), SAVE_BATCH):
+        batch = writes[start : start + SAVE_BATCH]
+        for write, saved in zip(batch, save_batch(ctx, batch), strict=True):
+            counts.add(saved.counts)
+            if saved.status == "new" and found is not None:
+                found.extend((write.item, match) for match in saved.matches)
     return counts
 
 
@@ -303,29 +307,47 @@ class Saved:
     matches: tuple[Match, ...]
 
 
-def save(ctx: Context, item: Item, *, alert: bool, first_poll: bool = False) -> Saved:
-    """Match, store (with outbox rows, in the item's transaction) and write corpus files."""
-    counts = Counts()
+SAVE_BATCH = 200
+
+
+def prepare(ctx: Context, item: Item, *, alert: bool, first_poll: bool = False) -> ItemWrite:
+    """Match an item and decide its alerts: what one save will write."""
     matches = tuple(ctx.matcher.match(item))
-    intents: list[AlertIntent] = []
+    intents: tuple[AlertIntent, ...] = ()
     if (
         alert
         and matches
         and schedule.may_alert(item.published, ctx.clock(), ctx.settings.alerts.max_age, first_poll)
     ):
-        intents = alert_intents(ctx, item, matches)
-    result = ctx.store.save_item(item, matches, intents)
-    if result.status == "new":
-        counts.new += 1
-    elif result.status == "updated":
-        counts.updated += 1
-    else:
-        counts.skipped += 1
-    if result.status != "unchanged" and matches:
-        counts.matched += 1
-    counts.alerts += len(result.alerts)
-    write_corpus(ctx, result.corpus, {item.id: item})
-    return Saved(counts, result.status, matches)
+        intents = tuple(alert_intents(ctx, item, matches))
+    return ItemWrite(item, matches, intents)
+
+
+def save_batch(ctx: Context, batch: Sequence[ItemWrite]) -> list[Saved]:
+    """Store items (with their outbox rows) in one transaction, then write their corpus files."""
+    results = ctx.store.save_items(batch)
+    saved = []
+    entries: list[corpus.CorpusEntry] = []
+    for write, result in zip(batch, results, strict=True):
+        counts = Counts()
+        if result.status == "new":
+            counts.new += 1
+        elif result.status == "updated":
+            counts.updated += 1
+        else:
+            counts.skipped += 1
+        if result.status != "unchanged" and write.matches:
+            counts.matched += 1
+        counts.alerts += len(result.alerts)
+        entries.extend(result.corpus)
+        saved.append(Saved(counts, result.status, write.matches))
+    write_corpus(ctx, entries, {w.item.id: w.item for w in batch})
+    return saved
+
+
+def save(ctx: Context, item: Item, *, alert: bool, first_poll: bool = False) -> Saved:
+    """Match, store and write the corpus files of one item."""
+    return save_batch(ctx, [prepare(ctx, item, alert=alert, first_poll=first_poll)])[0]
 
 
 def queue_digest(ctx: Context, title: str, found: Sequence[tuple[Item, Match]]) -> int:
@@ -352,6 +374,7 @@ def write_corpus(
     """Write corpus files after the commit that recorded them, then confirm them."""
     if not entries:
         return
+    pairs = []
     for entry in entries:
         item = items.get(entry.item_id)
         if item is None:
@@ -360,8 +383,9 @@ def write_corpus(
                 logger.error("corpus entry {} has no stored item", entry)
                 continue
             item = stored.item
-        corpus.write_entry(ctx.corpus_root, entry, item)
-    ctx.store.mark_corpus_written(entries)
+        pairs.append((entry, item))
+    corpus.write_entries(ctx.corpus_root, pairs)
+    ctx.store.mark_corpus_written([entry for entry, _ in pairs])
 
 
 def reconcile_corpus(ctx: Context) -> int:

@@ -34,6 +34,15 @@ class AlertIntent:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ItemWrite:
+    """One item to save, with its matches and the alerts it causes."""
+
+    item: Item
+    matches: tuple[Match, ...] = ()
+    alerts: tuple[AlertIntent, ...] = ()
+
+
 class Store(Protocol):
     # --- lifecycle ---
     def migrate(self) -> None:
@@ -84,6 +93,10 @@ class Store(Protocol):
         record its matches; allocate the next corpus sequence number per newly matched
         watchlist; queue `alerts` in the outbox (ignoring a key already queued). Returns
         "unchanged" (and writes nothing) when the stored content hash is the same."""
+
+    def save_items(self, batch: Sequence[ItemWrite]) -> list[SaveResult]:
+        """`save_item` for many items in ONE transaction (a page of a feed): the results in
+        order. Fewer commits is most of the difference on the first poll of many feeds."""
 
     def iter_items(
         self,

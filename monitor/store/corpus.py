@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
@@ -133,10 +134,11 @@ def parse_seed_file(path: Path) -> SeedDoc:
     return parse_seed_text(text, name=str(path))
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, *, sync_dir: bool = True) -> None:
     """Write `text` (UTF-8) to `path` so that a reader, or a crash, never sees part of it: a
     temporary file in the same directory is written, flushed and fsynced, then renamed over
-    `path`, and the directory is fsynced so that the rename itself survives a power loss."""
+    `path`, and the directory is fsynced so that the rename itself survives a power loss
+    (`sync_dir=False` leaves that to the caller, who syncs each directory once per batch)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{secrets.token_hex(4)}")
     data = text.encode("utf-8")
@@ -150,7 +152,8 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -179,6 +182,18 @@ def write_entry(root: Path, entry: CorpusEntry, item: Item) -> Path:
     path = entry_path(root, entry)
     write_atomic(path, render(item.date_text, item.title, item.text))
     return path
+
+
+def write_entries(root: Path, pairs: Sequence[tuple[CorpusEntry, Item]]) -> list[Path]:
+    """Write many corpus files; each directory is fsynced once, after all its renames."""
+    paths = []
+    for entry, item in pairs:
+        path = entry_path(root, entry)
+        write_atomic(path, render(item.date_text, item.title, item.text), sync_dir=False)
+        paths.append(path)
+    for directory in {p.parent for p in paths}:
+        _fsync_dir(directory)
+    return paths
 
 
 def corpus_files(directory: Path) -> list[Path]:
