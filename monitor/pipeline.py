@@ -403,7 +403,8 @@ def reconcile_corpus(ctx: Context) -> int:
 
 
 async def poll_source(ctx: Context, source: SourceConfig, state: SourceState) -> PollReport:
-    """Poll one source and record the outcome on its state. Never raises for source errors."""
+    """Poll one source and record the outcome on `state` (the caller saves it, with the
+    others of the batch, which also releases the lease). Never raises for source errors."""
     now = ctx.clock()
     interval = source.interval or ctx.settings.schedule.default_interval
     first_poll = state.last_success is None
@@ -462,7 +463,6 @@ async def poll_source(ctx: Context, source: SourceConfig, state: SourceState) ->
             exc,
         )
     report.next_due = state.next_due
-    ctx.store.save_source(state)
     if report.status == "ok":
         c = report.counts
         logger.info(
@@ -541,21 +541,31 @@ async def run_due(
         release_dead_leases(ctx)
         ctx.leases_checked = True
     if force:
-        for name in names or list(ctx.sources):
-            claimed = ctx.store.claim(name, ctx.worker, lease_until)
-            if claimed is None:
-                busy.append(PollReport(name, "busy", error="leased by another worker"))
-            else:
-                states.append(claimed)
+        wanted = list(names or ctx.sources)
+        states = ctx.store.claim_named(wanted, ctx.worker, lease_until)
+        claimed = {s.name for s in states}
+        busy = [
+            PollReport(name, "busy", error="leased by another worker")
+            for name in wanted
+            if name not in claimed
+        ]
     else:
         states = ctx.store.claim_due(now, ctx.settings.schedule.batch, ctx.worker, lease_until)
     reconcile_corpus(ctx)
     tasks = []
     for state in states:
         source = ctx.sources.get(state.name)
-        if source is None or not source.enabled:
-            ctx.store.save_source(state)
-            continue
-        tasks.append(poll_source(ctx, source, state))
-    reports = list(await asyncio.gather(*tasks))
+        if source is not None and source.enabled:
+            tasks.append(poll_source(ctx, source, state))
+    try:
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        # Items were stored as each source went; the states (validators, next due time) are
+        # written last, in one transaction, and that releases the leases.
+        ctx.store.save_sources(states)
+    reports = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        reports.append(result)
     return reports + busy

@@ -489,6 +489,39 @@ def test_claim_by_name_whatever_the_due_time(store: Store) -> None:
     assert taken is not None and taken.lease_owner == "w2"
 
 
+def test_claim_named_and_save_sources_in_batches(store: Store) -> None:
+    now = datetime.now(UTC)
+    store.sync_sources(["a", "b", "c"])
+    lease = now + timedelta(minutes=10)
+    assert store.claim("b", "w2", lease, now=now) is not None
+    claimed = store.claim_named(["c", "b", "a", "nope"], "w1", lease, now=now)
+    assert [s.name for s in claimed] == ["c", "a"]  # b is w2's; order as named
+    for state in claimed:
+        state.failures = 3 if state.name == "a" else 0
+        state.last_status = "error" if state.name == "a" else "ok"
+    store.save_sources(claimed)
+    assert all(s.lease_owner is None for s in claimed)
+    saved = {s.name: s for s in store.list_sources()}
+    assert saved["a"].failures == 3 and saved["a"].last_status == "error"
+    assert saved["c"].last_status == "ok" and saved["c"].lease_owner is None
+    assert saved["b"].lease_owner == "w2"
+    # Released: another worker may take them now.
+    assert [s.name for s in store.claim_named(["a", "c"], "w3", lease, now=now)] == ["a", "c"]
+
+
+def test_save_items_stores_a_batch_in_order(store: Store) -> None:
+    from monitor.store.base import ItemWrite
+
+    first = store.save_items(
+        [ItemWrite(make_item(1), (match("kz-pk"),)), ItemWrite(make_item(2), (match("kz-pk"),))]
+    )
+    assert [r.status for r in first] == ["new", "new"]
+    assert [e.seq for r in first for e in r.corpus] == [0, 1]
+    again = store.save_items([ItemWrite(make_item(2)), ItemWrite(make_item(3))])
+    assert [r.status for r in again] == ["unchanged", "new"]
+    assert store.count_items() == 3
+
+
 def test_a_source_gone_from_the_configuration_is_not_claimed(store: Store) -> None:
     now = datetime.now(UTC) + timedelta(seconds=1)
     store.sync_sources(["a", "b"])

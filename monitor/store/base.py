@@ -67,12 +67,20 @@ class Store(Protocol):
         worker holds an unexpired lease (unexpired at `now`, default the wall clock); None
         then, and None when there is no such source."""
 
+    def claim_named(
+        self, names: Sequence[str], owner: str, lease_until: datetime, now: datetime | None = None
+    ) -> list[SourceState]:
+        """`claim` for many sources in one statement: those claimed, in the order named."""
+
     def get_source(self, name: str) -> SourceState | None: ...
 
     def list_sources(self) -> list[SourceState]: ...
 
     def save_source(self, state: SourceState) -> None:
         """Write the poll outcome and release the lease."""
+
+    def save_sources(self, states: Sequence[SourceState]) -> None:
+        """`save_source` for many, in one transaction."""
 
     # --- items ---
     def known(self, ids: Sequence[str], urls: Sequence[str]) -> dict[str, str]:

@@ -443,18 +443,52 @@ class SqlStore:
         return [_source_from_row(row) for row in rows]
 
     @_mapped
+    def claim_named(
+        self, names: Sequence[str], owner: str, lease_until: datetime, now: datetime | None = None
+    ) -> list[SourceState]:
+        """See `Store.claim_named`: `claim` for many sources in one statement."""
+        if not names:
+            return []
+        stmt = (
+            sa.update(sources)
+            .where(
+                self._values_in(sources.c.name, list(names)),
+                sa.or_(self._unleased(now or utcnow()), sources.c.lease_owner == owner),
+            )
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(*sources.c)
+        )
+        with self._transaction() as conn:
+            claimed = {row.name: _source_from_row(row) for row in conn.execute(stmt)}
+        return [claimed[name] for name in names if name in claimed]
+
     def save_source(self, state: SourceState) -> None:
         """Write the state and release the lease (also on the `state` object given)."""
-        values = dataclasses.asdict(state) | {"lease_owner": None, "lease_until": None}
-        stmt = self._insert(sources).values(**values, active=True)
-        stmt = stmt.on_conflict_do_update(
+        self.save_sources([state])
+
+    @_mapped
+    def save_sources(self, states: Sequence[SourceState]) -> None:
+        """See `Store.save_sources`: one transaction, one cached statement."""
+        if not states:
+            return
+        rows = [
+            {name: getattr(s, name) for name in SOURCE_FIELDS}
+            | {"lease_owner": None, "lease_until": None, "active": True}
+            for s in states
+        ]
+        with self._transaction() as conn:
+            conn.execute(self._save_source_stmt, rows)
+        for state in states:
+            state.lease_owner = None
+            state.lease_until = None
+
+    @functools.cached_property
+    def _save_source_stmt(self) -> Any:
+        stmt = self._insert(sources)
+        return stmt.on_conflict_do_update(
             index_elements=["name"],
             set_={name: stmt.excluded[name] for name in SOURCE_FIELDS if name != "name"},
         )
-        with self._transaction() as conn:
-            conn.execute(stmt)
-        state.lease_owner = None
-        state.lease_until = None
 
     # --- items ---
 
