@@ -13,6 +13,7 @@ from monitor.errors import ConfigError
 from monitor.pipeline import Context
 from monitor.sources.fetch import Fetcher
 from monitor.store import open_store
+from monitor.text.language import detect_language
 from monitor.watch.matcher import Matcher
 from monitor.watch.watchlists import Watchlists, load_watchlists
 
@@ -60,6 +61,8 @@ async def open_context(loaded: Loaded) -> AsyncIterator[Context]:
     if loaded.watchlists is None:
         raise ConfigError(str(loaded.settings.watchlists_dir), "no usable watchlists")
     settings = loaded.settings
+    # Load the language model now (~0.4 s, once), not inside the first poll.
+    detect_language("warm-up: load the language identification model")
     store = open_store(settings.db_url)
     try:
         store.migrate()
