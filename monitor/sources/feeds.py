@@ -44,7 +44,6 @@ import html
 import io
 import json
 import re
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -57,6 +56,7 @@ from monitor.models import Entry, ParsedPage
 from monitor.sources.dates import parse_date
 from monitor.sources.decode import decode
 from monitor.sources.extract import element_text, html_to_text, one_line, plain_text
+from monitor.sources.safexml import safe_parser
 from monitor.urls import absolute_url
 
 _ATOM10 = "http://www.w3.org/2005/Atom"
@@ -109,8 +109,6 @@ _DATE_KEYS = ("date", "date2", "date3", "date4")
 _NEXT_RELS = ("next", "prev-archive")
 _HTML_ROOTS = frozenset({"html", "head", "body"})
 
-# lxml parsers must not be shared between threads; each thread gets its own.
-_per_thread = threading.local()
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # HTML named entities (not the five XML defines) in otherwise good feeds: turned into
 # character references so that lxml can read the feed instead of feedparser.
@@ -155,19 +153,7 @@ def parse_feed(content: bytes, *, url: str, source: str, encoding: str | None = 
 
 
 def _parse_xml(text: str, url: str) -> _Element:
-    parser = getattr(_per_thread, "parser", None)
-    if parser is None:
-        # No DTD, no entity expansion, no network: a feed is untrusted input.
-        parser = _per_thread.parser = etree.XMLParser(
-            encoding="utf-8",  # overrides the declaration: the text is decoded already
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=False,
-            load_dtd=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
-    return etree.fromstring(text.encode("utf-8"), parser, base_url=url)
+    return etree.fromstring(text.encode("utf-8"), safe_parser(), base_url=url)
 
 
 def _repair_entities(text: str, notes: list[str]) -> str:

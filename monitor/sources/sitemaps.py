@@ -12,7 +12,6 @@ decompressed up to the sitemap protocol's own limit of 50 MB.
 
 from __future__ import annotations
 
-import threading
 import zlib
 from datetime import UTC, datetime
 
@@ -24,32 +23,11 @@ from monitor.models import Entry, ParsedPage
 from monitor.sources.dates import parse_date
 from monitor.sources.decode import decode
 from monitor.sources.extract import one_line
+from monitor.sources.safexml import safe_parser
 from monitor.urls import absolute_url
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # sitemaps.org: "no larger than 50MB (52,428,800 bytes)"
 _NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
-
-
-# lxml parsers must not be shared between threads; each thread gets its own.
-_per_thread = threading.local()
-
-
-def _parser(recover: bool) -> etree.XMLParser:
-    name = "lenient" if recover else "strict"
-    parser = getattr(_per_thread, name, None)
-    if parser is None:
-        parser = etree.XMLParser(
-            encoding="utf-8",
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=False,
-            load_dtd=False,
-            remove_comments=True,
-            remove_pis=True,
-            recover=recover,
-        )
-        setattr(_per_thread, name, parser)
-    return parser
 
 
 def parse_sitemap(content: bytes, *, url: str, source: str) -> ParsedPage:
@@ -62,11 +40,11 @@ def parse_sitemap(content: bytes, *, url: str, source: str) -> ParsedPage:
     data = text.encode("utf-8")
     warnings: list[str] = []
     try:
-        root = etree.fromstring(data, _parser(recover=False))
+        root = etree.fromstring(data, safe_parser(recover=False))
     except etree.XMLSyntaxError as exc:
         # Sitemaps with a stray "&" are common; read what can be read and say so.
         try:
-            root = etree.fromstring(data, _parser(recover=True))
+            root = etree.fromstring(data, safe_parser(recover=True))
         except etree.XMLSyntaxError:
             root = None
         if root is None:
