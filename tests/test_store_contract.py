@@ -520,6 +520,18 @@ def test_save_items_stores_a_batch_in_order(store: Store) -> None:
     again = store.save_items([ItemWrite(make_item(2)), ItemWrite(make_item(3))])
     assert [r.status for r in again] == ["unchanged", "new"]
     assert store.count_items() == 3
+    # The same item twice in one batch: inserted, then updated, never stored twice.
+    twice = store.save_items(
+        [
+            ItemWrite(make_item(4), (match("gwadar"),)),
+            ItemWrite(make_item(4, title="Changed"), (match("gwadar"), match("kz-pk"))),
+        ]
+    )
+    assert [r.status for r in twice] == ["new", "updated"]
+    assert [e.watchlist for e in twice[1].corpus] == ["kz-pk"]
+    assert store.count_items() == 4
+    stored = store.find_item(make_item(4).id)
+    assert stored is not None and stored.item.title == "Changed"
 
 
 def test_a_source_gone_from_the_configuration_is_not_claimed(store: Store) -> None:

@@ -290,6 +290,18 @@ _ADVISORY_LOCK = sa.select(
 # --- the store ---------------------------------------------------------------------------------
 
 
+def _unique_matches_by_watchlist(found: Sequence[Match]) -> dict[str, Match]:
+    """One match per watchlist (the first), as the matches table holds."""
+    unique: dict[str, Match] = {}
+    for match in found:
+        unique.setdefault(match.watchlist, match)
+    return unique
+
+
+def _unique_matches(found: Sequence[Match]) -> list[Match]:
+    return list(_unique_matches_by_watchlist(found).values())
+
+
 class SqlStore:
     """One database, SQLite or PostgreSQL. Thread-safe: each call takes its own pooled
     connection and transaction."""
@@ -551,13 +563,56 @@ class SqlStore:
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
                 with self._transaction() as conn:
-                    return [self._save_item(conn, w.item, w.matches, w.alerts) for w in batch]
+                    return self._save_batch(conn, batch)
             except sa.exc.IntegrityError:
                 # PostgreSQL: another worker inserted the same item (or gave it this corpus
                 # entry) after we looked. Run again: it is now found and compared.
                 if attempt == SAVE_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+    def _save_batch(self, conn: sa.Connection, batch: Sequence[ItemWrite]) -> list[SaveResult]:
+        """Items that are new (the common case on a first poll) are inserted with one
+        executemany; the others go one by one through `_save_item`. Corpus numbers are still
+        given in batch order."""
+        ids = [w.item.id for w in batch]
+        urls = [w.item.url for w in batch if w.item.url]
+        taken: set[str] = set()
+        stmt = sa.select(items.c.id, items.c.url).where(
+            sa.or_(self._values_in(items.c.id, ids), self._values_in(items.c.url, urls))
+        )
+        for row in conn.execute(stmt):
+            taken.add(row.id)
+            if row.url:
+                taken.add(row.url)
+        fresh: list[ItemWrite] = []
+        for write in batch:
+            keys = {write.item.id} | ({write.item.url} if write.item.url else set())
+            if not keys & taken:
+                fresh.append(write)
+            taken |= keys  # a second write of the same item in this batch is not fresh
+        fresh_ids = {id(w) for w in fresh}
+        if fresh:
+            conn.execute(_INSERT_ITEM, [_item_values(w.item) for w in fresh])
+            values = [
+                _match_values(w.item.id, m) for w in fresh for m in _unique_matches(w.matches)
+            ]
+            if values:
+                conn.execute(_INSERT_MATCHES, values)
+        results = []
+        for write in batch:
+            if id(write) not in fresh_ids:
+                results.append(self._save_item(conn, write.item, write.matches, write.alerts))
+                continue
+            item = write.item
+            corpus_id = hex16(item.url) if item.url else item.id
+            entries = [
+                self._allocate(conn, watchlist, item.id, corpus_id)
+                for watchlist in sorted(_unique_matches_by_watchlist(write.matches))
+            ]
+            alert_ids = self._enqueue(conn, write.alerts)
+            results.append(SaveResult("new", item.id, tuple(entries), tuple(alert_ids)))
+        return results
 
     def _save_item(
         self,
@@ -595,9 +650,7 @@ class SqlStore:
             previous = set(conn.execute(_CORPUS_OF, {"b_id": item_id}).scalars())
             status = "updated"
 
-        unique: dict[str, Match] = {}
-        for match in found_matches:
-            unique.setdefault(match.watchlist, match)
+        unique = _unique_matches_by_watchlist(found_matches)
         if unique:
             conn.execute(_INSERT_MATCHES, [_match_values(item_id, m) for m in unique.values()])
         corpus_id = hex16(url) if url else item_id
