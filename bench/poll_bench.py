@@ -66,6 +66,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--workers", type=int, default=16, help="parallel fetches, both tools")
     parser.add_argument(
+        "--cpu-workers",
+        type=int,
+        default=max((os.cpu_count() or 1) - 1, 0),
+        help="monitor's enrichment processes (default: cores - 1)",
+    )
+    parser.add_argument(
         "--match-share", type=float, default=0.05, help="share of items naming a watched pair"
     )
     args = parser.parse_args()
@@ -90,6 +96,7 @@ def main() -> None:
         config.write_text(
             f'data_dir = "{work / "data"}"\nsources_file = "{work / "sources.toml"}"\n'
             f'watchlists_dir = "{ROOT / "watchlists"}"\n'
+            f"cpu_workers = {args.cpu_workers}\n"
             f"[http]\nper_host = {args.workers}\nconcurrency = {args.workers}\n",
             encoding="utf-8",
         )
@@ -116,7 +123,11 @@ def main() -> None:
     unchanged = second.get("status_not_modified", 0) + second.get("status_unchanged", 0)
     per_feed = 1000 * second["cpu_s"] / second["feeds"]
     rows = [
-        ("feeds x items", f"{args.feeds} x {args.items}, {args.match_share:.0%} matching"),
+        (
+            "feeds x items",
+            f"{args.feeds} x {args.items}, {args.match_share:.0%} matching, "
+            f"{args.cpu_workers} enrichment processes",
+        ),
         (
             "monitor first poll",
             f"{first['stored']} items in {first['wall_s']:.2f} s = {ours:,.0f} items/s "

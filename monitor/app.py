@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.config import Settings, SourceConfig, load_settings, load_sources
+from monitor.enrich import Enricher
 from monitor.errors import ConfigError
 from monitor.pipeline import Context
 from monitor.sources.fetch import Fetcher
@@ -66,17 +67,24 @@ async def open_context(loaded: Loaded) -> AsyncIterator[Context]:
     store = open_store(settings.db_url)
     try:
         store.migrate()
-        async with Fetcher(settings.http) as fetcher:
-            ctx = Context(
-                settings=settings,
-                store=store,
-                sources={s.name: s for s in loaded.sources},
-                watchlists=loaded.watchlists,
-                matcher=Matcher.compile(loaded.watchlists),
-                fetcher=fetcher,
-            )
-            if settings.worker_id:
-                ctx.worker = settings.worker_id
-            yield ctx
+        enricher = Enricher(
+            Matcher.compile(loaded.watchlists), settings.watchlists_dir, settings.cpu_workers
+        )
+        try:
+            await enricher.start()
+            async with Fetcher(settings.http) as fetcher:
+                ctx = Context(
+                    settings=settings,
+                    store=store,
+                    sources={s.name: s for s in loaded.sources},
+                    watchlists=loaded.watchlists,
+                    enricher=enricher,
+                    fetcher=fetcher,
+                )
+                if settings.worker_id:
+                    ctx.worker = settings.worker_id
+                yield ctx
+        finally:
+            enricher.close()
     finally:
         store.close()

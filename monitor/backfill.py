@@ -16,13 +16,13 @@ from datetime import datetime
 
 from loguru import logger
 
+from monitor.enrich import localize
 from monitor.errors import SourceError
 from monitor.models import Item, Match
 from monitor.pipeline import (
     Context,
     Counts,
     ingest,
-    localize,
     parse_page,
     queue_digest,
     source_zone,

@@ -170,6 +170,11 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_json: bool = Field(False, description="one JSON object per log line")
     worker_id: str = Field("", description="name of this worker for leases; empty means host:pid")
+    cpu_workers: int = Field(
+        0,
+        ge=0,
+        description="processes for extraction, language and matching; 0 runs them in-process",
+    )
     http: HttpSettings = Field(default_factory=HttpSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)

@@ -27,9 +27,9 @@ from loguru import logger
 from monitor import schedule
 from monitor.alerts.payloads import digest_payload, item_payload
 from monitor.config import Settings, SourceConfig
+from monitor.enrich import Enricher, Job, entry_hash, entry_id, localize, needs_page
 from monitor.errors import MonitorError, ParseError, SourceError, TransientFetchError
 from monitor.models import (
-    Article,
     Entry,
     FetchResult,
     Item,
@@ -40,16 +40,13 @@ from monitor.models import (
     hex16,
     utcnow,
 )
-from monitor.sources.extract import extract_article
 from monitor.sources.feeds import parse_feed
 from monitor.sources.fetch import Fetcher
 from monitor.sources.listing import parse_listing
 from monitor.sources.sitemaps import parse_sitemap
 from monitor.store import corpus
 from monitor.store.base import AlertIntent, ItemWrite, Store
-from monitor.text.language import detect_language
 from monitor.urls import canonical_url
-from monitor.watch.matcher import Matcher
 from monitor.watch.watchlists import Watchlists
 
 _SPACE = re.compile(r"\s+")
@@ -63,7 +60,7 @@ class Context:
     store: Store
     sources: dict[str, SourceConfig]
     watchlists: Watchlists
-    matcher: Matcher
+    enricher: Enricher
     fetcher: Fetcher
     clock: Callable[[], datetime] = utcnow
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -126,62 +123,6 @@ def source_zone(source: SourceConfig, settings: Settings) -> ZoneInfo:
     return ZoneInfo(source.timezone or settings.timezone)
 
 
-def localize(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
-    """A naive date from a source is read in the source's zone."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=zone)
-
-
-def entry_id(entry: Entry, url: str) -> str:
-    return hex16(entry.guid) if entry.guid else hex16(url)
-
-
-def entry_hash(entry: Entry) -> str:
-    """What the source said about an item; a change means the item was updated."""
-    published = entry.published.isoformat() if entry.published else ""
-    return hex16("\x1f".join((entry.title, entry.summary, entry.content or "", published)))
-
-
-def needs_page(source: SourceConfig, entry: Entry, min_chars: int) -> bool:
-    """Fetch the article page when the feed gave only a summary (or the source says always)."""
-    if source.full_text == "never":
-        return False
-    if source.full_text == "always" or not source.is_feed:
-        return True
-    return entry.content is None or len(entry.content) < min_chars
-
-
-def build_item(
-    source: SourceConfig,
-    entry: Entry,
-    url: str,
-    article: Article | None,
-    *,
-    zone: ZoneInfo,
-    now: datetime,
-) -> Item:
-    title = _SPACE.sub(" ", entry.title or (article.title if article else "")).strip()
-    text = (article.text if article and article.text else entry.content or entry.summary).strip()
-    published = localize(entry.published, zone) or localize(
-        article.published if article else None, zone
-    )
-    sample = f"{title}\n{text[:3000]}"
-    return Item(
-        id=entry_id(entry, url),
-        url=url,
-        source=source.name,
-        guid=entry.guid,
-        title=title,
-        summary=_SPACE.sub(" ", entry.summary).strip()[:2000],
-        text=text,
-        published=published,
-        language=detect_language(sample, hint=source.language or entry.language),
-        fetched_at=now,
-        entry_hash=entry_hash(entry),
-    )
-
-
 def alert_intents(
     ctx: Context, item: Item, matches: Sequence[Match], kind: str = "item"
 ) -> list[AlertIntent]:
@@ -200,17 +141,11 @@ def alert_intents(
 # --- ingestion -------------------------------------------------------------------------------
 
 
-async def _article(ctx: Context, source: SourceConfig, url: str) -> Article | None:
-    """The page's main text, or None when it cannot be had (the summary stands in)."""
+async def _page(ctx: Context, source: SourceConfig, url: str) -> FetchResult | None:
+    """The article page, or None when it cannot be had (the summary stands in)."""
     try:
-        result = await ctx.fetcher.fetch(
+        return await ctx.fetcher.fetch(
             url, source=source.name, headers=source.headers, verify_tls=source.verify_tls
-        )
-        return extract_article(
-            result.content,
-            url=result.url,
-            encoding=result.encoding,
-            selector=source.content_selector,
         )
     except MonitorError as exc:
         logger.warning("source {}: article {}: {}", source.name, url, exc)
@@ -268,16 +203,21 @@ async def ingest(
     min_chars = ctx.settings.full_text_min_chars
     pages = await asyncio.gather(
         *(
-            _article(ctx, source, url) if needs_page(source, entry, min_chars) else _none()
+            _page(ctx, source, url) if needs_page(source, entry, min_chars) else _none()
             for entry, url in fresh
         )
     )
     now = ctx.clock()
+    jobs = [
+        Job(source, entry, url, page, str(zone), now)
+        for (entry, url), page in zip(fresh, pages, strict=True)
+    ]
     writes = []
-    for (entry, url), article in zip(fresh, pages, strict=True):
-        item = build_item(source, entry, url, article, zone=zone, now=now)
+    for (entry, url), (item, matches) in zip(fresh, await ctx.enricher.run(jobs), strict=True):
         was_known = entry_id(entry, url) in known or url in known
-        writes.append(prepare(ctx, item, alert=alert and not was_known, first_poll=first_poll))
+        writes.append(
+            with_alerts(ctx, item, matches, alert=alert and not was_known, first_poll=first_poll)
+        )
     for start in range(0, len(writes), SAVE_BATCH):
         batch = writes[start : start + SAVE_BATCH]
         for write, saved in zip(batch, save_batch(ctx, batch), strict=True):
@@ -310,9 +250,15 @@ class Saved:
 SAVE_BATCH = 200
 
 
-def prepare(ctx: Context, item: Item, *, alert: bool, first_poll: bool = False) -> ItemWrite:
-    """Match an item and decide its alerts: what one save will write."""
-    matches = tuple(ctx.matcher.match(item))
+def with_alerts(
+    ctx: Context,
+    item: Item,
+    matches: tuple[Match, ...],
+    *,
+    alert: bool,
+    first_poll: bool = False,
+) -> ItemWrite:
+    """Decide a matched item's alerts: what one save will write."""
     intents: tuple[AlertIntent, ...] = ()
     if (
         alert
@@ -347,7 +293,9 @@ def save_batch(ctx: Context, batch: Sequence[ItemWrite]) -> list[Saved]:
 
 def save(ctx: Context, item: Item, *, alert: bool, first_poll: bool = False) -> Saved:
     """Match, store and write the corpus files of one item."""
-    return save_batch(ctx, [prepare(ctx, item, alert=alert, first_poll=first_poll)])[0]
+    matches = tuple(ctx.enricher.matcher.match(item))
+    write = with_alerts(ctx, item, matches, alert=alert, first_poll=first_poll)
+    return save_batch(ctx, [write])[0]
 
 
 def queue_digest(ctx: Context, title: str, found: Sequence[tuple[Item, Match]]) -> int:

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.models import hex16
 from tests.cli import corpus_dir, monitor, store_for
 from tests.localserver import LocalServer
@@ -134,9 +136,11 @@ def test_a_broken_source_never_stops_the_healthy_ones(server: LocalServer, tmp_p
     assert "refused" in health.output and "error" in health.output
 
 
+@pytest.mark.parametrize("cpu_workers", ["0", "1"])
 def test_summary_only_feed_fetches_pages_in_legacy_encodings(
-    server: LocalServer, tmp_path: Path
+    server: LocalServer, tmp_path: Path, cpu_workers: str
 ) -> None:
+    """Also with extraction, language and matching in a worker process (cpu_workers=1)."""
     ru_title, ru_body = KZ_PK["ru"]
     zh_title, zh_body = KZ_PK["zh"]
     server.route(
@@ -170,7 +174,7 @@ def test_summary_only_feed_fetches_pages_in_legacy_encodings(
     )
     server.route("/feed.xml", feed, content_type=RSS)
     config = workspace(tmp_path, [source_toml("summaries", server.url("/feed.xml"))])
-    assert monitor(config, "poll").exit_code == 0
+    assert monitor(config, "poll", env={"MONITOR_CPU_WORKERS": cpu_workers}).exit_code == 0
 
     stored = {s.item.url: s.item for s in store_for(config).iter_items()}
     ru = stored[server.url("/ru/1")]

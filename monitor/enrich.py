@@ -1,0 +1,181 @@
+"""From what a source said to a stored-ready item: article extraction, language, matching.
+
+This is the CPU-bound part of a poll. `enrich` is a pure function of its job (plus a compiled
+matcher), so it runs the same in the polling process or in a worker process (`Enricher` with
+`cpu_workers > 0`), where it uses the machine's other cores while the polling process fetches
+and writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from loguru import logger
+
+from monitor.config import SourceConfig
+from monitor.errors import ParseError
+from monitor.models import Article, Entry, FetchResult, Item, Match, hex16
+from monitor.sources.extract import extract_article
+from monitor.text.language import detect_language
+from monitor.watch.matcher import Matcher
+from monitor.watch.watchlists import load_watchlists
+
+_SPACE = re.compile(r"\s+")
+
+
+def localize(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A naive date from a source is read in the source's zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone)
+
+
+def entry_id(entry: Entry, url: str) -> str:
+    return hex16(entry.guid) if entry.guid else hex16(url)
+
+
+def entry_hash(entry: Entry) -> str:
+    """What the source said about an item; a change means the item was updated."""
+    published = entry.published.isoformat() if entry.published else ""
+    return hex16("\x1f".join((entry.title, entry.summary, entry.content or "", published)))
+
+
+def needs_page(source: SourceConfig, entry: Entry, min_chars: int) -> bool:
+    """Fetch the article page when the feed gave only a summary (or the source says always)."""
+    if source.full_text == "never":
+        return False
+    if source.full_text == "always" or not source.is_feed:
+        return True
+    return entry.content is None or len(entry.content) < min_chars
+
+
+def build_item(
+    source: SourceConfig,
+    entry: Entry,
+    url: str,
+    article: Article | None,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Item:
+    title = _SPACE.sub(" ", entry.title or (article.title if article else "")).strip()
+    text = (article.text if article and article.text else entry.content or entry.summary).strip()
+    published = localize(entry.published, zone) or localize(
+        article.published if article else None, zone
+    )
+    sample = f"{title}\n{text[:3000]}"
+    return Item(
+        id=entry_id(entry, url),
+        url=url,
+        source=source.name,
+        guid=entry.guid,
+        title=title,
+        summary=_SPACE.sub(" ", entry.summary).strip()[:2000],
+        text=text,
+        published=published,
+        language=detect_language(sample, hint=source.language or entry.language),
+        fetched_at=now,
+        entry_hash=entry_hash(entry),
+    )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One entry to enrich: what the source said, and its article page when one was fetched."""
+
+    source: SourceConfig
+    entry: Entry
+    url: str
+    page: FetchResult | None
+    zone: str
+    now: datetime
+
+
+def enrich(job: Job, matcher: Matcher) -> tuple[Item, tuple[Match, ...]]:
+    article = None
+    if job.page is not None:
+        try:
+            article = extract_article(
+                job.page.content,
+                url=job.page.url,
+                encoding=job.page.encoding,
+                selector=job.source.content_selector,
+            )
+        except ParseError as exc:
+            logger.warning("source {}: article {}: {}", job.source.name, job.url, exc)
+    item = build_item(job.source, job.entry, job.url, article, zone=ZoneInfo(job.zone), now=job.now)
+    return item, tuple(matcher.match(item))
+
+
+# --- running it ------------------------------------------------------------------------------
+
+_worker_matcher: Matcher | None = None
+
+
+def _start_worker(watchlists_dir: str) -> None:
+    global _worker_matcher
+    _worker_matcher = Matcher.compile(load_watchlists(Path(watchlists_dir)))
+    detect_language("warm-up: load the language identification model")
+
+
+def _ready() -> bool:
+    return _worker_matcher is not None
+
+
+def _enrich_in_worker(jobs: Sequence[Job]) -> list[tuple[Item, tuple[Match, ...]]]:
+    assert _worker_matcher is not None, "worker started without its initializer"
+    return [enrich(job, _worker_matcher) for job in jobs]
+
+
+class Enricher:
+    """Runs `enrich` over a feed's new entries: in this process (`processes=0`), or in a pool
+    of worker processes that each compiled the same watchlists (spawned, not forked: the
+    polling process has threads and open connections)."""
+
+    def __init__(self, matcher: Matcher, watchlists_dir: Path, processes: int = 0) -> None:
+        self.matcher = matcher
+        self._pool: ProcessPoolExecutor | None = None
+        self._processes = processes
+        if processes > 0:
+            self._pool = ProcessPoolExecutor(
+                processes,
+                mp_context=get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(str(watchlists_dir),),
+            )
+
+    async def start(self) -> None:
+        """Start the workers now (each loads the language model and compiles the watchlists),
+        not inside the first poll."""
+        if self._pool is not None:
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _ready) for _ in range(self._processes))
+            )
+
+    async def run(self, jobs: Sequence[Job]) -> list[tuple[Item, tuple[Match, ...]]]:
+        if not jobs:
+            return []
+        if self._pool is None:
+            return [enrich(job, self.matcher) for job in jobs]
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, _enrich_in_worker, list(jobs))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def default_processes() -> int:
+    """One worker per core beyond the first, which the polling process keeps."""
+    return max((os.cpu_count() or 1) - 1, 0)
