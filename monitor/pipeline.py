@@ -1,10 +1,12 @@
 """The one place where the pieces meet.
 
-    due sources -> fetch -> parse -> decide (known? changed?) -> full text -> language -> match
-    -> store item + matches + outbox alerts (one transaction) -> corpus files
+    due sources -> fetch -> parse -> decide (known? changed?) -> article pages
+    -> enrich (extract, language, match: `monitor.enrich`, in-process or in worker processes)
+    -> store items + matches + outbox alerts (one transaction per batch) -> corpus files
 
-Retrieval runs in parallel (feeds, then the article pages of one feed); parsing, matching and
-writes stay on the event loop's thread, one item at a time. The daemon's tick, `monitor poll`,
+Retrieval runs in parallel (feeds, then the article pages of one feed); parsing and writes stay
+on the event loop's thread; enrichment runs on the other cores when `cpu_workers` > 0. The
+daemon's tick, `monitor poll`,
 `monitor backfill` and `monitor import` all go through `ingest`, so there is one code path.
 Errors of one source come back as a `PollReport` with status "error" and never stop the others.
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,8 +49,6 @@ from monitor.store import corpus
 from monitor.store.base import AlertIntent, ItemWrite, Store
 from monitor.urls import canonical_url
 from monitor.watch.watchlists import Watchlists
-
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -441,6 +440,7 @@ async def _child_sitemaps(ctx: Context, source: SourceConfig, index: ParsedPage)
 
 
 def hex16_bytes(content: bytes) -> str:
+    """Digest of a response body: the same bytes as last time are skipped unparsed."""
     return hashlib.sha256(content).hexdigest()[:16]
 
 
