@@ -265,6 +265,42 @@ def export(
 
 
 @app.command()
+def rematch(
+    watchlist: Annotated[str | None, typer.Option(help="only this watchlist")] = None,
+    since: Annotated[str | None, typer.Option(help="items published on or after (ISO)")] = None,
+    alert: Annotated[bool, typer.Option(help="send one digest of the newly matched")] = False,
+) -> None:
+    """Run changed or new watchlists over stored history; newly matched items go to the corpus."""
+    from monitor.rematch import rematch as run_rematch
+
+    loaded = _load(strict=False)
+    start = _date(since, "--since")
+
+    async def work(ctx: Context) -> Any:
+        with Progress(
+            TextColumn("re-matching"), BarColumn(), MofNCompleteColumn(), console=err
+        ) as bar:
+            task = bar.add_task("items", total=ctx.store.count_items())
+            report = run_rematch(
+                ctx,
+                watchlist,
+                start,
+                alert=alert,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+        if alert:
+            await _deliver(ctx)
+        return report
+
+    report = _with_context(loaded, work)
+    out.print(f"{report.items} items read, {report.changed} changed")
+    for name, count in sorted(report.newly_matched.items()):
+        out.print(f"  {name}: {count} newly matched")
+    for name, count in sorted(report.unmatched.items()):
+        out.print(f"  {name}: {count} no longer matched")
+
+
+@app.command()
 def check() -> None:
     """Validate settings, sources and watchlists; say exactly what is wrong (file and key)."""
     loaded = _load(strict=False)

@@ -534,6 +534,21 @@ def test_save_items_stores_a_batch_in_order(store: Store) -> None:
     assert stored is not None and stored.item.title == "Changed"
 
 
+def test_set_matches_replaces_only_the_named_watchlists(store: Store) -> None:
+    item = make_item(7)
+    store.save_item(item, [match("kz-pk")])
+    entries = store.set_matches(item.id, [match("gwadar"), match("tap-railway")], ["gwadar"])
+    assert [e.watchlist for e in entries] == ["gwadar"]  # tap-railway was not asked for
+    stored = store.find_item(item.id)
+    assert stored is not None
+    assert sorted(m.watchlist for m in stored.matches) == ["gwadar", "kz-pk"]
+    assert store.set_matches(item.id, [], ["kz-pk"]) == []
+    stored = store.find_item(item.id)
+    assert stored is not None and [m.watchlist for m in stored.matches] == ["gwadar"]
+    # Matching again a watchlist that already filed the item files it no second time.
+    assert store.set_matches(item.id, [match("kz-pk")], ["kz-pk"]) == []
+
+
 def test_a_source_gone_from_the_configuration_is_not_claimed(store: Store) -> None:
     now = datetime.now(UTC) + timedelta(seconds=1)
     store.sync_sources(["a", "b"])

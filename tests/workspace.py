@@ -43,6 +43,7 @@ def workspace(
     sources: list[str],
     *,
     settings: str = "",
+    watchlists: Path = WATCHLISTS,
 ) -> Path:
     """Write monitor.toml + sources.toml under `root`; returns the settings file."""
     root.mkdir(parents=True, exist_ok=True)
@@ -51,7 +52,7 @@ def workspace(
     config.write_text(
         f'data_dir = "{root / "data"}"\n'
         f'sources_file = "{root / "sources.toml"}"\n'
-        f'watchlists_dir = "{WATCHLISTS}"\n'
+        f'watchlists_dir = "{watchlists}"\n'
         "[http]\nretries = 0\ntimeout = 10\nper_host = 8\n"
         "[schedule]\nmin_interval = 1\n" + settings,
         encoding="utf-8",

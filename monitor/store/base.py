@@ -106,6 +106,13 @@ class Store(Protocol):
         """`save_item` for many items in ONE transaction (a page of a feed): the results in
         order. Fewer commits is most of the difference on the first poll of many feeds."""
 
+    def set_matches(
+        self, item_id: str, found: Sequence[Match], watchlists: Sequence[str]
+    ) -> list[CorpusEntry]:
+        """Re-matching: replace the stored matches of `item_id` for `watchlists` (only those)
+        with `found`, and allocate a corpus entry for each watchlist newly matched (one that
+        never had this item in its corpus). A corpus file, once written, stays."""
+
     def iter_items(
         self,
         watchlist: str | None = None,

@@ -663,6 +663,34 @@ class SqlStore:
         alert_ids = self._enqueue(conn, alerts)
         return SaveResult(status, item_id, tuple(entries), tuple(alert_ids))
 
+    @_mapped
+    def set_matches(
+        self, item_id: str, found: Sequence[Match], watchlists: Sequence[str]
+    ) -> list[CorpusEntry]:
+        """See `Store.set_matches`."""
+        chosen = set(watchlists)
+        unique = {w: m for w, m in _unique_matches_by_watchlist(found).items() if w in chosen}
+        with self._transaction() as conn:
+            row = conn.execute(
+                sa.select(items.c.id, items.c.url).where(items.c.id == item_id)
+            ).first()
+            if row is None:
+                raise StoreError(f"store.set_matches: no item {item_id!r}")
+            conn.execute(
+                sa.delete(matches).where(
+                    matches.c.item_id == item_id,
+                    self._values_in(matches.c.watchlist, sorted(chosen)),
+                )
+            )
+            if unique:
+                conn.execute(_INSERT_MATCHES, [_match_values(item_id, m) for m in unique.values()])
+            previous = set(conn.execute(_CORPUS_OF, {"b_id": item_id}).scalars())
+            corpus_id = hex16(row.url) if row.url else item_id
+            return [
+                self._allocate(conn, watchlist, item_id, corpus_id)
+                for watchlist in sorted(unique.keys() - previous)
+            ]
+
     def _allocate(
         self, conn: sa.Connection, watchlist: str, item_id: str, corpus_id: str
     ) -> CorpusEntry:
