@@ -10,7 +10,18 @@ from typing import Any, TextIO
 
 from monitor.store.base import StoredItem
 
-FIELDS = ("id", "url", "source", "title", "language", "published", "watchlists", "aliases", "rules")
+FIELDS = (
+    "id",
+    "url",
+    "source",
+    "title",
+    "language",
+    "published",
+    "watchlists",
+    "aliases",
+    "rules",
+    "hits",
+)
 
 
 def row(stored: StoredItem) -> dict[str, Any]:
@@ -25,6 +36,20 @@ def row(stored: StoredItem) -> dict[str, Any]:
         "watchlists": [m.watchlist for m in stored.matches],
         "aliases": {m.watchlist: m.aliases for m in stored.matches},
         "rules": {m.watchlist: m.rule for m in stored.matches},
+        # The explanation: every alias found, where (field and character offsets).
+        "hits": {
+            m.watchlist: [
+                {
+                    "entity": h.entity,
+                    "surface": h.surface,
+                    "field": h.field,
+                    "start": h.start,
+                    "end": h.end,
+                }
+                for h in m.hits
+            ]
+            for m in stored.matches
+        },
     }
 
 
@@ -48,6 +73,10 @@ def write_csv(items: Iterable[StoredItem], out: TextIO) -> int:
         record["watchlists"] = ";".join(record["watchlists"])
         record["aliases"] = ";".join(f"{w}: {'|'.join(a)}" for w, a in record["aliases"].items())
         record["rules"] = ";".join(f"{w}: {r}" for w, r in record["rules"].items())
+        record["hits"] = ";".join(
+            f"{w}: " + "|".join(f"{h['surface']}@{h['field']}:{h['start']}" for h in hits)
+            for w, hits in record["hits"].items()
+        )
         record["published"] = record["published"] or ""
         record["url"] = record["url"] or ""
         writer.writerow(record)

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+from monitor.watch.matcher import fields
 from tests.cli import corpus_dir, monitor, store_for
 from tests.workspace import workspace
 
@@ -52,6 +53,12 @@ def test_seeds_import_matches_and_round_trips(seeds_dir: Path, tmp_path: Path) -
     assert set(english["watchlists"]) == {"kz-pk", "tap-railway", "gwadar"}
     assert any("Pakistan" in alias for alias in english["aliases"]["kz-pk"])
     assert english["published"].startswith("2026-02-04")
+    # Each hit says where it stands; the offsets point at the alias in that field.
+    texts = fields(by_id[english["id"]].item)
+    for watchlist, hits in english["hits"].items():
+        assert hits, watchlist
+        for hit in hits:
+            assert texts[hit["field"]][hit["start"] : hit["end"]] == hit["surface"]
 
     # Importing again stores nothing and writes no new file.
     again = monitor(config, "import", str(seeds_dir))
