@@ -391,3 +391,13 @@ def alert_test(
 
     report = _with_context(loaded, work)
     out.print(report)
+
+
+def _register_watch_commands() -> None:
+    # `explain` and `evaluate` live beside the matcher they explain (monitor/cli_watch.py).
+    from monitor.cli_watch import register
+
+    register(app)
+
+
+_register_watch_commands()

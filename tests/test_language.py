@@ -281,6 +281,42 @@ def test_a_quoted_word_does_not_change_the_language() -> None:
     assert detect_language(english) == "en"
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Барселона победила Реал в матче чемпионата",
+        "Мексика примет матчи чемпионата мира по футболу",
+    ],
+)
+def test_a_short_russian_title_is_not_taken_for_bulgarian(title: str) -> None:
+    # Alone, the model says Bulgarian for these; Bulgarian writes ъ and never ы or э.
+    assert detect_language(title) == "ru"
+
+
+@pytest.mark.parametrize(
+    ("expected", "paragraph"),
+    [
+        (
+            "bg",
+            "България и Северна Македония подписаха споразумение за изграждане на нов "
+            "железопътен коридор, съобщиха от правителството в София.",
+        ),
+        (
+            "sr",
+            "Србија и Северна Македонија потписале су споразум о изградњи нове железничке "
+            "пруге, саопштила је влада у Београду.",
+        ),
+        (
+            "uk",
+            "Україна та Польща підписали угоду про будівництво нової залізниці, повідомили в "
+            "уряді. Роботи почнуться навесні.",
+        ),
+    ],
+)
+def test_other_cyrillic_languages_keep_their_names(expected: str, paragraph: str) -> None:
+    assert detect_language(paragraph) == expected
+
+
 def test_fast_enough_for_ten_thousand_items() -> None:
     texts = [t for texts in PARAGRAPHS.values() for t in texts] * 4
     detect_language(texts[0])  # model load is not part of the budget

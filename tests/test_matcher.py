@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
+import yaml
 
 from monitor.models import Hit, Item
 from monitor.watch.matcher import LEAD_CHARS, Explanation, Matcher, fields
@@ -237,6 +239,53 @@ def test_trans_afghan_far_from_railway_is_not_enough(matcher: Matcher) -> None:
     ), explanation.failed
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The western route: two of its stations and a railway.
+        ("Afghan Railways began surveying the Herat–Kandahar railway section.", True),
+        ("Турғунди – Ҳирот темир йўли қурилиши бошланди.", True),
+        # Stations of different routes: an east-west line is neither route.
+        ("A railway from Mazar-i-Sharif to Herat is planned by Afghanistan.", False),
+        # The gas pipeline passes the same towns.
+        ("The TAPI gas pipeline and a parallel railway will reach Herat and Kandahar.", False),
+        # "Trans-Afghan" next to a route word, unless a pipeline is named.
+        ("The western Trans-Afghan corridor will open new markets.", True),
+        ("Turkmenistan revised the Trans-Afghan pipeline route through Herat.", False),
+    ],
+)
+def test_routes_and_stations(matcher: Matcher, text: str, expected: bool) -> None:
+    assert ("tap-railway" in matched(matcher, item(text + " " + FILLER))) is expected
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        (
+            "Heat wave in Central Asia",
+            "Temperatures in Pakistan reached 48 degrees Celsius. In the north of Kazakhstan, "
+            "forecasters expect relief by Friday, and Pakistan has closed schools.",
+            False,
+        ),
+        (
+            "Judo championship opens in Astana",
+            "Teams from Pakistan and Iran joined the championship in Astana. Kazakhstan leads "
+            "the medal table; Pakistan won a bronze medal on Monday.",
+            False,
+        ),
+        (
+            "Kazakhstan and Pakistan to share weather data",
+            "The weather services of Kazakhstan and Pakistan will exchange temperature data.",
+            True,
+        ),
+    ],
+)
+def test_weather_and_sports_reports_name_the_two_by_chance(
+    matcher: Matcher, title: str, text: str, expected: bool
+) -> None:
+    assert ("kz-pk" in matched(matcher, item(text + " " + FILLER, title=title))) is expected
+
+
 # --- prominence, lists, fields ---------------------------------------------------------------
 
 
@@ -434,3 +483,92 @@ def test_no_watchlist_entities_no_hits(tmp_path: Path) -> None:
     matcher = rule_matcher(tmp_path, "  alpha")
     assert matcher.match(item("")) == []
     assert matcher.scan("", "body") == []
+
+
+# --- the two passes agree ----------------------------------------------------------------------
+
+NAMES = {"alpha": "Alpha", "beta": "Beta", "gamma": "Gamma", "delta": "Delta", "epsilon": "Epsilon"}
+
+
+def _random_rule(rng: random.Random, depth: int) -> object:
+    entity = rng.choice(sorted(NAMES))
+    roll = rng.random()
+    if depth == 0 or roll < 0.3:
+        if rng.random() < 0.5:
+            return entity
+        term: dict[str, object] = {"entity": entity}
+        if rng.random() < 0.5:
+            term["where"] = rng.choice(["title", "lead", "anywhere"])
+        if rng.random() < 0.5:
+            term["min_score"] = rng.choice([1, 2, 3, 4.5])
+        return term
+    if roll < 0.4:
+        near: dict[str, object] = {"near": rng.sample(sorted(NAMES), rng.randint(2, 3))}
+        near["within"] = rng.randint(1, 6)
+        if rng.random() < 0.3:
+            near["min_score"] = rng.choice([2, 4])
+        return near
+    children = [_random_rule(rng, depth - 1) for _ in range(rng.randint(1, 4))]
+    if roll < 0.55:
+        return {"none": children}
+    node: dict[str, object] = {"all" if roll < 0.75 else "any": children}
+    if rng.random() < 0.4:
+        node["min_score"] = rng.choice([1, 2, 3, 5])
+    if "any" in node and rng.random() < 0.4:
+        node["at_least"] = rng.randint(1, len(children))
+    return node
+
+
+def _random_text(rng: random.Random, sentences: int) -> str:
+    words = ["the", "minister", "said", "talks", "trade", "and", "of", "port", "rail"]
+    out = []
+    for _ in range(sentences):
+        parts = []
+        for _ in range(rng.randint(3, 14)):
+            if rng.random() < 0.3:
+                parts.append(rng.choice(list(NAMES.values())) + rng.choice(["", "'s", "n"]))
+            else:
+                parts.append(rng.choice(words))
+            if rng.random() < 0.2:
+                parts[-1] += ","
+        out.append(" ".join(parts).capitalize() + ".")
+    return " ".join(out)
+
+
+def test_match_agrees_with_explain_on_random_rules(tmp_path: Path) -> None:
+    """`match` settles most watchlists on counts and evaluates in full only those that may
+    hold; `explain` evaluates everything. A first pass that wrongly rejected a watchlist
+    would lose a match: on random rules and items the two must agree exactly (which
+    watchlists, the score, the rule that fired, the hits)."""
+    rng = random.Random(20260311)
+    directory = tmp_path / "w"
+    directory.mkdir()
+    entities = {"entities": {e: {"aliases": {"en": [name]}} for e, name in NAMES.items()}}
+    (directory / "entities.yaml").write_text(yaml.safe_dump(entities), encoding="utf-8")
+    for number in range(60):
+        weights = {
+            "title": rng.choice([3, 2.5, 1]),
+            "lead": rng.choice([2, 1, 0.5]),
+            "body": rng.choice([1, 0.5, 0]),
+            "in_list": rng.choice([0, 0.5, 1, 2]),
+        }
+        spec: dict[str, object] = {"name": f"w{number:02d}", "title": "W", "weights": weights}
+        spec["rule"] = _random_rule(rng, 3)
+        (directory / f"w{number:02d}.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    matcher = Matcher.compile(load_watchlists(directory))
+    matched_any = 0
+    for _ in range(150):
+        it = item(
+            _random_text(rng, rng.randint(1, 12)),
+            title=_random_text(rng, 1)[:60] if rng.random() < 0.7 else "",
+        )
+        matches = {m.watchlist: m for m in matcher.match(it)}
+        explained = {e.watchlist: e for e in matcher.explain(it) if e.matched}
+        assert set(matches) == set(explained), it.text
+        for name, match in matches.items():
+            explanation = explained[name]
+            assert match.score == explanation.score
+            assert match.rule == explanation.fired
+            assert set(match.hits) <= set(explanation.hits)
+        matched_any += bool(matches)
+    assert matched_any > 30  # the rules are not all impossible

@@ -139,13 +139,20 @@ def _reference(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(c for c, _ in result), [(i, i + 1) for _, i in result]
 
 
-def test_offsets_agree_with_a_character_by_character_reference() -> None:
+@pytest.mark.parametrize(
+    ("runs", "sizes"),
+    [(3000, (1, 25)), (150, (60, 400))],  # titles (str.translate), bodies (numpy)
+)
+def test_offsets_agree_with_a_character_by_character_reference(
+    runs: int, sizes: tuple[int, int]
+) -> None:
     # No mixed-script words and no combining marks here: those depend on neighbours, which
     # the reference cannot see. Everything else is context-free or a space squeeze.
     alphabet = [*"aBcİIıŞşЧчЩщЬьЪъңҢўЎЁё'’ʻ-– —·\n\t哈萨克 斯坦ﬁﷺÉｅ0", "Pak", "پاکستان"]
+    alphabet += ["\U00030001", "\U0002a700", "\U0001d400", "㎏"]  # beyond the table, Han, compat
     rng = random.Random(20260204)
-    for _ in range(3000):
-        pieces = [rng.choice(alphabet) for _ in range(rng.randint(1, 25))]
+    for _ in range(runs):
+        pieces = [rng.choice(alphabet) for _ in range(rng.randint(*sizes))]
         text = " ".join(pieces) if rng.random() < 0.5 else "".join(pieces)
         if any("a" <= c.lower() <= "z" for c in text) and any(
             "\u0400" <= c <= "\u04ff" for c in text
@@ -165,3 +172,24 @@ def test_only_dotted_capital_i_lowercases_to_two_characters() -> None:
         if not 0xD800 <= code <= 0xDFFF and len(chr(code).lower()) != 1
     ]
     assert longer == [0x130]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ASTANА. Кazinform – Мемлекет басшысы Пәкістанның премьер-министрімен кездесті. ",
+        "Kaзахcтан  и   Пакистан\u00a0подписали соглашение; 哈萨克斯坦 与 巴基斯坦 ",
+        "Ka\u0301zakhstan and и\u0306од, ＰＡＫＩＳＴＡＮ’s port, İSLAMABAD'TA ﷺ ",
+    ],
+)
+def test_long_and_short_texts_fold_alike(text: str) -> None:
+    """Bodies take the numpy path and titles `str.translate`: the two must agree, text and
+    offsets, or a hit would point at the wrong characters."""
+    short, long = fold(text), fold(text * 8)
+    assert len(text) < 200 <= len(text * 8)
+    assert long.text == short.text * 8
+    n, m = len(short.text), len(text)
+    for index in range(len(long.text)):
+        shift = (index // n) * m
+        begin, end = long.span(index, index + 1)
+        assert (begin - shift, end - shift) == short.span(index % n, index % n + 1), index

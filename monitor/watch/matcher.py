@@ -1,6 +1,6 @@
 """Matching items against watchlists: pure, no I/O.
 
-    Matcher.compile(watchlists)          one Aho-Corasick automaton over every folded alias
+    Matcher.compile(watchlists)          Aho-Corasick automata over every folded alias
     matcher.match(item)   -> [Match]     the watchlists the item satisfies, with the rule that
                                          fired and the hits (field, offsets, surface)
     matcher.explain(item) -> [Explanation]  every watchlist: matched or not, and why
@@ -10,7 +10,7 @@ summary); "lead" is the first ~300 characters of the body. A hit that lies withi
 is reported with field "lead" (the lead is a prefix of the body, so its offsets are the same
 in both); `fields(item)` gives the three strings the offsets refer to.
 
-How an alias is found: the field is folded (monitor.text.normalize), the automaton finds
+How an alias is found: the field is folded (monitor.text.normalize), the automata find
 every alias key in one pass, and each candidate is then checked:
 - it must start a word (Chinese aliases, having no word boundaries, match anywhere);
 - an exact alias (`{text: TAP, exact: true}`) must be written in the alias's case and be a
@@ -21,21 +21,48 @@ every alias key in one pass, and each candidate is then checked:
   word is a long stem (5+ letters: "Pakistan" -> "Pakistan'ın", "Пәкістанның"), one or two
   known suffixes of its language when it is short, so "РК" is never found in "парк" and a
   short stem never runs on into an unrelated word.
+
+The keys are split by script family, each searched only when the text holds a character
+that starts one of its keys: pyahocorasick looks a node's children up one by one, so one
+automaton whose root has a child for every first character of 30,000 names in four scripts
+spends most of its time at the root. Arabic-script keys and the rest (Latin, and Cyrillic,
+which folds to Latin) have an automaton each; Han keys, whose first characters are too many
+for any automaton root, are found by hashing (`KeySet`). Entities no watchlist names are
+left out: they cannot change a result.
+
+How a rule is evaluated. `match` runs on every item, so it works in passes. The title and
+the body are folded and searched as one text. Sets of entities of which a rule needs one
+each (`_required`) settle most watchlists for most items at once. A first pass then works on
+per-entity counts computed once per item (mentions per field and, only where a watchlist
+weighs them less, how many stand in a list); a composite stops as soon as its result is
+known, and positions are read only for a `near`. Only a watchlist that holds is evaluated
+again in full (as `explain` evaluates) to build its Match. A first-pass score is a lower
+bound of the full one, by the same formula (exact wherever a minimum depends on it), so the
+first pass never rejects what the full evaluation accepts (tests compare them on random
+rules).
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import islice, pairwise
 
 import ahocorasick
 
 from monitor.models import FieldName, Hit, Item, Match
-from monitor.text.normalize import Folded, fold, fold_key, is_han, is_word_letter
+from monitor.text.normalize import (
+    Folded,
+    KeySet,
+    fold,
+    fold_key,
+    has_han,
+    is_han,
+    is_word_letter,
+    word_end,
+)
 from monitor.watch.watchlists import (
     Alias,
     AllOf,
@@ -44,6 +71,7 @@ from monitor.watch.watchlists import (
     Node,
     NoneOf,
     Term,
+    Watchlist,
     Watchlists,
     Weights,
     describe,
@@ -73,8 +101,13 @@ _SUFFIXES: dict[str, str] = {
 _ALL_LANGUAGES = "*"
 
 _APOSTROPHES = frozenset("'`´ʹʻʼʽ‘’‛′＇")
-_SENTENCE_END = re.compile(r"[.!?。！？؟\n]")
+_SENTENCE_ENDS = ".!?。！？؟۔\n"  # ۔ is the Urdu full stop
+_SENTENCE_END = re.compile(f"[{_SENTENCE_ENDS}]")
+_SEPARATOR = re.compile("[,，、،;；]")
+_UP_TO_SENTENCE_END = re.compile(f"(?s:.*)[{_SENTENCE_ENDS}]")
+_UP_TO_SEPARATOR = re.compile(f"(?s:.*){_SEPARATOR.pattern}")
 _LIST_SEPARATORS = frozenset(",，、،;；")
+_SENTENCE_REACH = 400
 
 _LIST_MIN_ITEMS = 4  # an enumeration of four or more names
 _CONJUNCTIONS = frozenset(
@@ -82,10 +115,7 @@ _CONJUNCTIONS = frozenset(
     | {"немесе", "ҳамда", "hamda", "اور", "یا"}
 )
 _HAN_CONJUNCTIONS = frozenset("和与及或")
-_SEPARATOR_CLASS = "[,，、،;；]"
-_CONJUNCTION = re.compile(
-    rf"(?:\b(?:{'|'.join(sorted(_CONJUNCTIONS))})\b|[{''.join(_HAN_CONJUNCTIONS)}])", re.IGNORECASE
-)
+_SEPARATOR_CLASS = _SEPARATOR.pattern
 _SHORT_ITEM_BEFORE = re.compile(rf"{_SEPARATOR_CLASS}\s*(?:[\w'’-]+\s*){{1,3}}$")
 _SHORT_ITEM_AFTER = re.compile(
     rf"{_SEPARATOR_CLASS}\s*(?:[\w'’-]+\s*){{1,3}}(?:{_SEPARATOR_CLASS}|"
@@ -95,6 +125,7 @@ _SHORT_ITEM_AFTER = re.compile(
 _WORD_RUN = re.compile(r"\w+")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _LAST_WORD = re.compile(r"(\w+)\W*$")
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def _folded_suffixes() -> dict[str, frozenset[str]]:
@@ -145,6 +176,54 @@ class _Pattern:
     long_stem: bool
     suffixes: frozenset[str]
 
+    @property
+    def plain(self) -> bool:
+        """Any case, any suffix: nothing to check once the word start and the tail are."""
+        return self.long_stem and self.alias.inflected and not self.alias.case_sensitive
+
+
+# What a key stands for: its length, whether its last character is a letter (so the word may
+# run on), whether every pattern of it must start a word, and its patterns with `plain`.
+_Key = tuple[int, bool, bool, tuple[tuple[_Pattern, bool], ...]]
+# Where a key ends in the folded text, and what it stands for.
+_Candidate = tuple[int, _Key]
+
+
+@dataclass(frozen=True)
+class _Finder:
+    """The keys of one script family, and how to find them all in a folded text."""
+
+    find: Callable[[str, int], Iterable[_Candidate]]  # (text, from) -> candidates
+    first: re.Pattern[str]  # any character that starts one of its keys
+    lowest: int  # the lowest code point among those: a text with none higher is skipped
+
+    @classmethod
+    def over(cls, keys: dict[str, _Key], han: bool) -> _Finder:
+        starts = {key[0] for key in keys}
+        first = re.compile(f"[{''.join(sorted(map(re.escape, starts)))}]")
+        if han:
+            keyset = KeySet(keys)
+
+            def find(text: str, start: int) -> Iterable[_Candidate]:
+                return ((at + len(key) - 1, keys[key]) for at, key in keyset.find(text, start))
+
+        else:
+            automaton = ahocorasick.Automaton()
+            for key, patterns in keys.items():
+                automaton.add_word(key, patterns)
+            automaton.make_automaton()
+
+            def find(text: str, start: int) -> Iterable[_Candidate]:
+                candidates: Iterable[_Candidate] = automaton.iter(text, start)
+                return candidates
+
+        return cls(find, first, min(map(ord, starts)))
+
+
+_JOIN = "\x00"  # between title and body, scanned as one text: not a letter, space or key
+# One mention: entity, alias as written in the entity file, [start, end) in the original text.
+_Raw = tuple[str, str, int, int]
+
 
 def _letters(text: str) -> str:
     return "".join(c for c in text if c.isalpha())
@@ -167,73 +246,189 @@ def _suffix_ok(tail: str, allowed: frozenset[str]) -> bool:
     return any(tail[:i] in allowed and tail[i:] in allowed for i in range(1, len(tail)))
 
 
-class _Sentences:
-    """Where one text's sentences end and its list separators stand, found on first use, so
-    telling whether a mention stands in an enumeration costs a few bisections."""
+def _script_family(key: str) -> str:
+    if has_han(key):
+        return "han"
+    if _ARABIC_SCRIPT.search(key):
+        return "arabic"
+    return "other"
 
-    def __init__(self, text: str):
-        self.text = text
-        self._ends: list[int] | None = None
-        self._separators: list[int] = []
 
-    def listed(self, start: int, end: int) -> bool:
-        """Does the mention at text[start:end] stand in an enumeration of 4+ names?"""
-        text = self.text
-        if self._ends is None:
-            self._ends = [m.start() for m in _SENTENCE_END.finditer(text)]
-            self._separators = [m.start() for m in re.finditer(_SEPARATOR_CLASS, text)]
-        ends, separators = self._ends, self._separators
-        k = bisect_left(ends, start)
-        sentence_start = ends[k - 1] + 1 if k else 0
-        k = bisect_left(ends, end)
-        sentence_end = ends[k] if k < len(ends) else len(text)
-        first = bisect_left(separators, sentence_start)
-        last = bisect_left(separators, sentence_end)
-        # "A, B, C, D" has three separators, "A, B, C and D" two and a conjunction.
-        items = last - first + 1
-        if items >= 3 and _CONJUNCTION.search(text, separators[last - 1], sentence_end):
+def _merge_overlaps(found: Iterable[_Raw]) -> list[_Raw]:
+    """One mention per place: mentions of one entity that overlap become one over their
+    union ("Kazakh" within "Kazakhstan", "哈萨克" within "哈萨克斯坦", "Prime Minister Shehbaz"
+    and "Shehbaz Sharif" in "Prime Minister Shehbaz Sharif"), under the longest alias (of
+    two over the same span, "Astana" before the stem "Астан" that also runs to its end)."""
+    merged: list[_Raw] = []
+    for raw in sorted(found, key=lambda r: (r[0], r[2], r[2] - r[3], -len(r[1]))):
+        entity, alias, start, end = raw
+        if merged:
+            last_entity, last_alias, last_start, last_end = merged[-1]
+            if last_entity == entity and start < last_end:
+                if end > last_end:
+                    longer = alias if end - start > last_end - last_start else last_alias
+                    merged[-1] = (entity, longer, last_start, end)
+                continue
+        merged.append(raw)
+    merged.sort(key=lambda r: (r[2], r[0]))
+    return merged
+
+
+# --- enumerations ----------------------------------------------------------------------------
+
+
+def _has_conjunction(span: str) -> bool:
+    """Is there an "and"/"or" word in `span`? By its words (a regex of the alternatives,
+    case-insensitive, tries each at every position: it was most of the list test's time)."""
+    if any(char in span for char in _HAN_CONJUNCTIONS):
+        return True
+    return any(word.lower() in _CONJUNCTIONS for word in _WORD_RUN.findall(span))
+
+
+def _in_list(text: str, start: int, end: int) -> bool:
+    """Does the mention at text[start:end] stand in an enumeration of 4+ names?
+
+    Looks only at the mention's own sentence, found around it (within _SENTENCE_REACH
+    characters either side: a longer "sentence" is a table or a list of links, not prose),
+    so the cost follows the mentions asked about and not the length of the text."""
+    reach = max(0, start - _SENTENCE_REACH)
+    # A greedy match runs to the mention, then backs up to the last sentence end: C speed.
+    found = _UP_TO_SENTENCE_END.match(text, reach, start)
+    sentence_start = found.end() if found else reach
+    found = _SENTENCE_END.search(text, end, end + _SENTENCE_REACH)
+    sentence_end = found.start() if found else min(len(text), end + _SENTENCE_REACH)
+    # "A, B, C, D" has three separators, "A, B, C and D" two and a conjunction.
+    items = len(_SEPARATOR.findall(text, sentence_start, sentence_end)) + 1
+    if items >= 3:
+        last = _UP_TO_SEPARATOR.match(text, sentence_start, sentence_end)
+        if last and _has_conjunction(text[last.end() : sentence_end]):
             items += 1
-        if items < _LIST_MIN_ITEMS:
-            return False
-        before = text[max(sentence_start, start - 80) : start].rstrip()
-        # "..., X": a separator just before.
-        if before and (before[-1] in _LIST_SEPARATORS or before[-1] in _HAN_CONJUNCTIONS):
-            return True
-        # "..., Y and X": a conjunction just before, after a short item that follows a
-        # separator ("Kazakhstan and Pakistan signed deals on trade, energy, ..." is no list).
-        word = _LAST_WORD.search(before)
-        if (
-            word
-            and word.group(1).lower() in _CONJUNCTIONS
-            and _SHORT_ITEM_BEFORE.search(before[: word.start()].rstrip())
-        ):
-            return True
-        # "X, Y, ...": a separator just after (past the rest of an inflected word), then a
-        # short item and another separator or a conjunction.
-        after = text[end : min(sentence_end, end + 80)]
-        rest = _WORD_RUN.match(after)
-        after = (after[rest.end() :] if rest else after).lstrip()
-        return bool(after) and after[0] in _LIST_SEPARATORS and bool(_SHORT_ITEM_AFTER.match(after))
+    if items < _LIST_MIN_ITEMS:
+        return False
+    before = text[max(sentence_start, start - 80) : start].rstrip()
+    # "..., X": a separator just before.
+    if before and (before[-1] in _LIST_SEPARATORS or before[-1] in _HAN_CONJUNCTIONS):
+        return True
+    # "..., Y and X": a conjunction just before, after a short item that follows a
+    # separator ("Kazakhstan and Pakistan signed deals on trade, energy, ..." is no list).
+    word = _LAST_WORD.search(before)
+    if (
+        word
+        and word.group(1).lower() in _CONJUNCTIONS
+        and _SHORT_ITEM_BEFORE.search(before[: word.start()].rstrip())
+    ):
+        return True
+    # "X, Y, ...": a separator just after (past the rest of an inflected word), then a
+    # short item and another separator or a conjunction.
+    after = text[end : min(sentence_end, end + 80)]
+    rest = _WORD_RUN.match(after)
+    after = (after[rest.end() :] if rest else after).lstrip()
+    return bool(after) and after[0] in _LIST_SEPARATORS and bool(_SHORT_ITEM_AFTER.match(after))
 
 
 class _Found:
     """A hit, and (when a watchlist asks) whether it stands in an enumeration of names."""
 
-    __slots__ = ("_listed", "_sentences", "hit")
+    __slots__ = ("_listed", "_mentions", "hit")
 
-    def __init__(self, hit: Hit, sentences: _Sentences):
+    def __init__(self, hit: Hit, mentions: _Mentions):
         self.hit = hit
-        self._sentences = sentences
+        self._mentions = mentions
         self._listed: bool | None = None
 
     @property
     def listed(self) -> bool:
         if self._listed is None:
-            self._listed = self._sentences.listed(self.hit.start, self.hit.end)
+            hit = self.hit
+            self._listed = self._mentions.in_list(hit.field == "title", hit.start, hit.end)
         return self._listed
 
 
-# --- evaluation ------------------------------------------------------------------------------
+_FIELD_INDEX: dict[FieldName, int] = {"title": 0, "lead": 1, "body": 2}
+_NOT_LISTED = (0, 0, 0)
+
+
+class _Mentions:
+    """One item's mentions, by entity: counts per field at once; Hit objects, and the test
+    for an enumeration, only for the entities a rule asks about (the test is what a
+    watchlist weighing listed names differently costs, so each mention takes it once)."""
+
+    __slots__ = ("_found", "_in_list", "_listed", "counts", "raw", "texts")
+
+    def __init__(
+        self, title: str, body: str, lead_end: int, in_title: list[_Raw], in_body: list[_Raw]
+    ):
+        self.texts: dict[str, str] = {"title": title, "body": body}
+        self.raw: dict[str, list[tuple[FieldName, str, int, int]]] = {}
+        self.counts: dict[str, list[int]] = {}  # entity -> mentions in title, lead, body
+        for entity, alias, start, end in in_title:
+            self.raw.setdefault(entity, []).append(("title", alias, start, end))
+            self.counts.setdefault(entity, [0, 0, 0])[0] += 1
+        for entity, alias, start, end in in_body:
+            where: FieldName = "lead" if end <= lead_end else "body"
+            self.raw.setdefault(entity, []).append((where, alias, start, end))
+            self.counts.setdefault(entity, [0, 0, 0])[_FIELD_INDEX[where]] += 1
+        self._found: dict[str, list[_Found]] = {}
+        self._listed: dict[str, tuple[int, int, int]] = {}
+        self._in_list: dict[tuple[bool, int], bool] = {}
+
+    def in_list(self, in_title: bool, start: int, end: int) -> bool:
+        """Does the mention at [start, end) of the title (or body) stand in a list?"""
+        key = (in_title, start)
+        listed = self._in_list.get(key)
+        if listed is None:
+            text = self.texts["title" if in_title else "body"]
+            listed = self._in_list[key] = _in_list(text, start, end)
+        return listed
+
+    def found(self, entity: str) -> list[_Found]:
+        found = self._found.get(entity)
+        if found is None:
+            found = []
+            for where, alias, start, end in self.raw.get(entity, ()):
+                text = self.texts["title" if where == "title" else "body"]
+                hit = Hit(entity, alias, where, start, end, text[start:end])
+                found.append(_Found(hit, self))
+            self._found[entity] = found
+        return found
+
+    def listed(self, entity: str) -> tuple[int, int, int]:
+        """How many of the entity's mentions in title, lead and body stand in a list."""
+        listed = self._listed.get(entity)
+        if listed is None:
+            tally = [0, 0, 0]
+            for where, _, start, end in self.raw.get(entity, ()):
+                if self.in_list(where == "title", start, end):
+                    tally[_FIELD_INDEX[where]] += 1
+            listed = self._listed[entity] = (tally[0], tally[1], tally[2])
+        return listed
+
+
+def _field_weights(weights: Weights, where: str) -> tuple[float, float, float]:
+    """Title, lead and body weights of a term; 0 where the term does not look."""
+    lead = weights.lead if where in ("lead", "anywhere") else 0.0
+    body = weights.body if where == "anywhere" else 0.0
+    return (weights.title, lead, body)
+
+
+def _term_score(
+    counts: Sequence[int], listed: Sequence[int], vector: Sequence[float], in_list: float
+) -> float:
+    """A term's score from its mentions per field: the one formula both passes use (spelled
+    out for the three fields: it runs for every term of every watchlist looked at)."""
+    title, lead, body = counts
+    weight_title, weight_lead, weight_body = vector
+    score = 0.0
+    if title and weight_title:
+        score += (title - listed[0]) * weight_title + listed[0] * (weight_title * in_list)
+    if lead and weight_lead:
+        score += (lead - listed[1]) * weight_lead + listed[1] * (weight_lead * in_list)
+    if body and weight_body:
+        score += (body - listed[2]) * weight_body + listed[2] * (weight_body * in_list)
+    return score
+
+
+# --- the full evaluation (explain, and building a Match) -------------------------------------
 
 
 @dataclass(frozen=True)
@@ -295,32 +490,69 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+class _Children:
+    """A composite node's children, indexed so that a pass can visit only those an item may
+    satisfy: a term whose entity the item never names fails, whatever else it asks."""
+
+    __slots__ = ("others", "terms")
+
+    def __init__(self, node: AllOf | AnyOf | NoneOf):
+        self.terms: dict[str, list[int]] = {}  # entity -> indices of its term children
+        self.others: list[int] = []  # indices of the other children
+        for index, child in enumerate(node.children):
+            if isinstance(child, Term):
+                self.terms.setdefault(child.entity, []).append(index)
+            else:
+                self.others.append(index)
+
+    def present(self, counts: dict[str, list[int]]) -> list[int]:
+        """Indices of the children worth visiting, in rule order (scores add in it)."""
+        if len(counts) < len(self.terms):
+            found = [i for entity in counts if entity in self.terms for i in self.terms[entity]]
+        else:
+            found = [i for entity, ix in self.terms.items() if entity in counts for i in ix]
+        return sorted(found + self.others) if self.others or len(found) > 1 else found
+
+
+def _index_children(node: Node, into: dict[int, _Children]) -> dict[int, _Children]:
+    """`_Children` of every composite node under `node`, by node id."""
+    if isinstance(node, AllOf | AnyOf | NoneOf):
+        into[id(node)] = _Children(node)
+        for child in node.children:
+            _index_children(child, into)
+    return into
+
+
 class _Evaluation:
-    """One item's mentions, evaluated against one watchlist's rule. Notes (the readable
-    reasons) are written only for `explain`: `match` runs on every item and needs none."""
+    """One item's mentions, evaluated against one watchlist's rule, with hits and outcomes.
+
+    With `explain`, every node is evaluated and the readable reasons are written. Without,
+    the evaluation builds a Match: only what held matters, so the children of a composite
+    node that cannot hold (terms of absent entities, found through `children`) are skipped."""
 
     def __init__(
         self,
-        found: dict[str, list[_Found]],
-        texts: dict[str, str],
+        mentions: _Mentions,
         weights: Weights,
         explain: bool,
+        children: dict[int, _Children] | None = None,
     ):
-        self.found = found
-        self.texts = texts  # "title" and "body"; lead hits live in the body
+        self.mentions = mentions
         self.weights = weights
         self.explain = explain
+        self.children = children if children is not None else {}
 
-    def counted(self, term: Term) -> list[tuple[Hit, float]]:
+    def counted(self, term: Term) -> list[tuple[Hit, float, bool]]:
+        """The term's mentions that weigh something here: hit, weight, in a list."""
         weights = self.weights
         result = []
-        for item in self.found.get(term.entity, ()):
+        for item in self.mentions.found(term.entity):
             hit = item.hit
             if _allowed(term.where, hit.field):
                 listed = weights.in_list != 1 and item.listed
                 weight = weights.of(hit.field, listed)
                 if weight > 0:
-                    result.append((hit, weight))
+                    result.append((hit, weight, listed))
         return result
 
     def run(self, node: Node) -> Outcome:
@@ -328,17 +560,24 @@ class _Evaluation:
             return self.term(node)
         if isinstance(node, Near):
             return self.near(node)
-        children = tuple(self.run(child) for child in node.children)
-        passed = [child for child in children if child.ok]
         explain = self.explain
+        plan = None if explain else self.children.get(id(node))
+        if plan is None:
+            children = tuple(self.run(child) for child in node.children)
+        else:
+            present = plan.present(self.mentions.counts)
+            children = tuple(self.run(node.children[index]) for index in present)
+        passed = [child for child in children if child.ok]
         if isinstance(node, NoneOf):
             if passed:
                 note = "present: " + ", ".join(describe(c.node) for c in passed) if explain else ""
                 return Outcome(node, False, 0.0, (), note, children)
             return Outcome(node, True, 0.0, (), "none present", children)
-        score = sum(child.score for child in passed)
+        score = 0.0
+        for child in passed:
+            score += child.score
         if isinstance(node, AllOf):
-            if len(passed) < len(children):
+            if len(passed) < len(node.children):
                 return Outcome(node, False, 0.0, (), "not all hold", children)
         elif isinstance(node, AnyOf) and len(passed) < node.at_least:
             note = f"{len(passed)} of {node.at_least} needed hold" if explain else ""
@@ -352,8 +591,13 @@ class _Evaluation:
         counted = self.counted(node)
         if not counted:
             return Outcome(node, False, 0.0, (), self.why_not(node) if self.explain else "")
-        score = sum(weight for _, weight in counted)
-        hits = tuple(hit for hit, _ in counted)
+        counts, listed = [0, 0, 0], [0, 0, 0]
+        for hit, _, in_list in counted:
+            counts[_FIELD_INDEX[hit.field]] += 1
+            listed[_FIELD_INDEX[hit.field]] += in_list
+        weights = self.weights
+        score = _term_score(counts, listed, _field_weights(weights, node.where), weights.in_list)
+        hits = tuple(hit for hit, _, _ in counted)
         summary = ""
         if self.explain:
             by_field = ", ".join(
@@ -367,7 +611,7 @@ class _Evaluation:
         return Outcome(node, True, score, hits, summary)
 
     def why_not(self, node: Term) -> str:
-        mentions = self.found.get(node.entity, ())
+        mentions = self.mentions.found(node.entity)
         if not mentions:
             return "no mention"
         places = ", ".join(sorted({m.hit.field for m in mentions}))
@@ -375,39 +619,63 @@ class _Evaluation:
         listed = sum(1 for m in mentions if m.listed) if self.weights.in_list != 1 else 0
         return f"{why}, {listed} in a list" if listed else why
 
-    def distance(self, text: str, first: Hit, last: Hit) -> tuple[int, bool]:
-        """Words (or, in Chinese, characters) between two mentions; True when characters."""
-        gap = text[first.end : last.start] if last.start > first.end else ""
-        if any(is_han(c) for c in gap):
-            return sum(1 for c in gap if not c.isspace()), True
-        return len(_WORD_RUN.findall(gap)), False
+    def distance(
+        self, text: str, ordered: Sequence[Hit], limit: tuple[int, int]
+    ) -> tuple[int, int]:
+        """Words (or, where the text between is Chinese, characters) between mentions in
+        order, and the limit that applies (`limit`: words, characters). Without `explain`
+        the words are counted only until there are more than the limit: a gap of a
+        thousand words is as far as one of eleven, and listing its words was most of the
+        time an item naming two countries far apart took."""
+        gaps = [text[a.end : b.start] if b.start > a.end else "" for a, b in pairwise(ordered)]
+        in_chars = [has_han(gap) for gap in gaps]
+        applies = limit[1] if any(in_chars) else limit[0]
+        total = 0
+        for gap, chars in zip(gaps, in_chars, strict=True):
+            if chars:
+                total += len("".join(gap.split()))
+            elif self.explain:
+                total += len(_WORD_RUN.findall(gap))
+            else:
+                total += sum(1 for _ in islice(_WORD_RUN.finditer(gap), applies - total + 1))
+            if total > applies and not self.explain:
+                break
+        return total, applies
 
     def near(self, node: Near) -> Outcome:
-        per_term = [self.counted(term) for term in node.terms]
+        per_term = [[(h, w) for h, w, _ in self.counted(term)] for term in node.terms]
         missing = [describe(t) for t, hits in zip(node.terms, per_term, strict=True) if not hits]
         if missing:
             return Outcome(node, False, 0.0, (), f"no counted mention of {', '.join(missing)}")
         best: tuple[float, tuple[tuple[Hit, float], ...]] | None = None
         closest: int | None = None
+        # No group can weigh more than each term's heaviest mention: once one does, stop.
+        ceiling = 0.0
+        for hits in per_term:
+            ceiling += max(weight for _, weight in hits)
         # Mentions of the terms side by side in one text: title, or lead+body.
         for text_name in ("title", "body"):
+            if best is not None and best[0] >= ceiling:
+                break
             in_text = [
                 [(h, w) for h, w in hits if (h.field == "title") == (text_name == "title")]
                 for hits in per_term
             ]
             if not all(in_text):
                 continue
+            text = self.mentions.texts[text_name]
             for combo in _windows(in_text):
                 ordered = sorted((hit for hit, _ in combo), key=lambda hit: hit.start)
-                steps = [self.distance(self.texts[text_name], a, b) for a, b in pairwise(ordered)]
-                gap = sum(n for n, _ in steps)
-                chars = any(in_chars for _, in_chars in steps)
-                limit = node.within_chars if chars else node.within
+                gap, limit = self.distance(text, ordered, (node.within, node.within_chars))
                 closest = gap if closest is None else min(closest, gap)
                 if gap <= limit:
-                    score = sum(w for _, w in combo)
+                    score = 0.0
+                    for _, weight in combo:
+                        score += weight
                     if best is None or score > best[0]:
                         best = (score, combo)
+                        if score >= ceiling:
+                            break
         if best is None:
             why = "never in the same field" if closest is None else f"closest {closest} apart"
             return Outcome(node, False, 0.0, (), why)
@@ -433,28 +701,40 @@ def _windows(
     per_term: list[list[tuple[Hit, float]]],
 ) -> Iterable[tuple[tuple[Hit, float], ...]]:
     """Candidate groups, one mention per term. Each mention pairs with the nearest mention
-    of every other term, which finds the closest groups without trying every product."""
+    of every other term (found by bisection: an item naming both countries in every sentence
+    has a hundred of each), which finds the closest groups without trying every product."""
+    ordered = [sorted(hits, key=lambda hw: hw[0].start) for hits in per_term]
+    starts = [[hw[0].start for hw in hits] for hits in ordered]
     seen: set[tuple[int, ...]] = set()
-    for index, hits in enumerate(per_term):
+    for index, hits in enumerate(ordered):
         for anchor in hits:
+            at = anchor[0].start
             group: list[tuple[Hit, float]] = []
-            for other_index, others in enumerate(per_term):
+            for other_index, others in enumerate(ordered):
                 if other_index == index:
                     group.append(anchor)
-                else:
-                    group.append(min(others, key=lambda hw: abs(hw[0].start - anchor[0].start)))
+                    continue
+                # The nearest start; of two as near, the earlier one.
+                after = bisect_left(starts[other_index], at)
+                if after == len(others) or (
+                    after > 0 and at - others[after - 1][0].start <= others[after][0].start - at
+                ):
+                    after -= 1
+                group.append(others[after])
             key = tuple(id(hw[0]) for hw in group)
             if key not in seen and len(seen) < _MAX_COMBINATIONS:
                 seen.add(key)
                 yield tuple(group)
 
 
-def _fired(outcome: Outcome) -> str:
-    """The part of the rule that fired, readable: any-of nodes list only what held."""
+def _fired(outcome: Outcome, described: dict[int, str] | None = None) -> str:
+    """The part of the rule that fired, readable: any-of nodes list only what held.
+    `described` holds leaves already described, by node id."""
     node = outcome.node
     if isinstance(node, Term | Near | NoneOf):
-        return describe(node)
-    parts = [_fired(child) for child in outcome.children if child.ok]
+        text = described.get(id(node)) if described is not None else None
+        return text if text is not None else describe(node)
+    parts = [_fired(child, described) for child in outcome.children if child.ok]
     suffix = f" score≥{node.min_score:g}" if node.min_score else ""
     if isinstance(node, AnyOf):
         if len(parts) == 1 and node.at_least == 1 and not suffix:
@@ -477,15 +757,211 @@ def _failures(outcome: Outcome) -> list[str]:
     return [f"{describe(outcome.node)}: {outcome.note}"]
 
 
+# --- the first pass: scores from counts ------------------------------------------------------
+
+_FAIL = -1.0  # a node that does not hold; one that holds returns its score (>= 0)
+_Run = Callable[[_Mentions], float]
+_MANY_CHILDREN = 8  # an any-of with more children than this visits only those that may hold
+
+
+def _compile_term(term: Term, weights: Weights) -> _Run:
+    entity, min_score, in_list = term.entity, term.min_score, weights.in_list
+    vector = _field_weights(weights, term.where)
+    # What one mention weighs at most (with a hair of slack for rounding): when even that
+    # many unlisted mentions cannot reach the minimum, the list test is skipped.
+    upper = sum(vector) * max(1.0, in_list) * 1.000001
+
+    def run(mentions: _Mentions) -> float:
+        counts = mentions.counts.get(entity)
+        if counts is None:
+            return _FAIL
+        listed = _NOT_LISTED
+        if in_list != 1:
+            if max(counts) * upper < min_score:
+                return _FAIL  # not enough even if none stood in a list
+            listed = mentions.listed(entity)
+        score = _term_score(counts, listed, vector, in_list)
+        return score if score > 0 and score >= min_score else _FAIL
+
+    return run
+
+
+def _compile_near(node: Near, weights: Weights) -> _Run:
+    # Each term needs a mention in a field it looks at before positions are worth reading
+    # (whether one stands in a list is for `near` to find out, once).
+    looked_at = [(term.entity, _field_weights(weights, term.where)) for term in node.terms]
+
+    def run(mentions: _Mentions) -> float:
+        for entity, vector in looked_at:
+            counts = mentions.counts.get(entity)
+            if counts is None or not any(n and w for n, w in zip(counts, vector, strict=True)):
+                return _FAIL
+        outcome = _Evaluation(mentions, weights, explain=False).near(node)
+        return outcome.score if outcome.ok else _FAIL
+
+    return run
+
+
+def _compile_node(node: Node, weights: Weights, scored: bool = False) -> _Run:
+    """The rule as nested closures over per-entity counts: the same decisions as
+    `_Evaluation.run`, without building outcomes or hits. Scores are exact where an
+    ancestor weighs them (`scored`: a min_score above); elsewhere a composite stops as soon
+    as its result is known (an any-of at its at_least-th child that holds), and returns 0
+    for a node that holds."""
+    if isinstance(node, Term):
+        return _compile_term(node, weights)
+    if isinstance(node, Near):
+        return _compile_near(node, weights)
+    if isinstance(node, NoneOf):
+        absent = [_compile_node(child, weights) for child in node.children]  # held or not
+        candidates = _Children(node)
+
+        def none_of(mentions: _Mentions) -> float:
+            for index in candidates.present(mentions.counts):
+                if absent[index](mentions) >= 0:
+                    return _FAIL
+            return 0.0
+
+        return none_of
+    min_score = node.min_score
+    if isinstance(node, AnyOf) and not scored and _weighs_terms(node, weights):
+        return _compile_threshold(node, weights)
+    scored = scored or min_score > 0
+    children = [_compile_node(child, weights, scored) for child in node.children]
+    if isinstance(node, AllOf):
+
+        def all_of(mentions: _Mentions) -> float:
+            total = 0.0
+            for child in children:
+                score = child(mentions)
+                if score < 0:
+                    return _FAIL
+                total += score
+            return total if total >= min_score else _FAIL
+
+        return all_of
+    at_least = node.at_least
+    plan = _Children(node)
+    every = range(len(children))
+    many = len(children) > _MANY_CHILDREN
+
+    def any_of(mentions: _Mentions) -> float:
+        indices = plan.present(mentions.counts) if many else every
+        total, passed = 0.0, 0
+        for index in indices:
+            score = children[index](mentions)
+            if score >= 0:
+                total += score
+                passed += 1
+                if passed >= at_least and not scored:
+                    return 0.0  # held, and nothing above weighs by how much
+        return total if passed >= at_least and total >= min_score else _FAIL
+
+    return any_of
+
+
+def _weighs_terms(node: AnyOf, weights: Weights) -> bool:
+    """An any-of of plain entities that must weigh `min_score` together, where a mention in
+    a list weighs less (kz-pk: "any of Kazakhstan, Astana, Tokayev, score 2 or more")."""
+    return (
+        node.min_score > 0
+        and weights.in_list < 1
+        and all(isinstance(c, Term) and not c.min_score for c in node.children)
+    )
+
+
+def _compile_threshold(node: AnyOf, weights: Weights) -> _Run:
+    """An any-of of `_weighs_terms`, whose own score nothing above weighs: it holds as soon
+    as the mentions seen weigh `min_score`, so the costly test for a list (a mention in one
+    weighs less) is run on as few mentions as it takes, the heaviest fields first.
+
+    Stopping early is safe: a term's score over some of its mentions never exceeds its
+    score over all of them (`_term_score` only adds non-negative terms, and rounding is
+    monotonic), so what is reached here is reached by `_Evaluation.run` too."""
+    terms = [child for child in node.children if isinstance(child, Term)]
+    vectors = [_field_weights(weights, term.where) for term in terms]
+    order = sorted(range(3), key=lambda f: -max(vector[f] for vector in vectors))
+    in_list, min_score, at_least = weights.in_list, node.min_score, node.at_least
+
+    def threshold(mentions: _Mentions) -> float:
+        total, passed = 0.0, 0
+        for term, vector in zip(terms, vectors, strict=True):
+            found = mentions.raw.get(term.entity)
+            if found is None:
+                continue
+            counts, listed = [0, 0, 0], [0, 0, 0]
+            score = 0.0
+            for field_index in order:
+                if not vector[field_index]:
+                    continue
+                for where, _, start, end in found:
+                    if _FIELD_INDEX[where] != field_index:
+                        continue
+                    counts[field_index] += 1
+                    listed[field_index] += mentions.in_list(where == "title", start, end)
+                    score = _term_score(counts, listed, vector, in_list)
+                    if score > 0 and passed + 1 >= at_least and total + score >= min_score:
+                        return 0.0
+            if score > 0:
+                total += score
+                passed += 1
+        return 0.0 if passed >= at_least and total >= min_score else _FAIL
+
+    return threshold
+
+
+def _required(node: Node) -> list[frozenset[str]]:
+    """Sets of entities of which an item must name at least one each for `node` to hold
+    (necessary, not sufficient): a cheap test that settles most watchlists for most items.
+    A node that may hold with no mention at all (one with a none-of) requires nothing."""
+    if isinstance(node, Term):
+        return [frozenset({node.entity})]
+    if isinstance(node, Near):
+        return [frozenset({term.entity}) for term in node.terms]
+    if isinstance(node, NoneOf):
+        return []
+    if isinstance(node, AllOf):
+        return [needed for child in node.children for needed in _required(child)]
+    # any-of: whichever children hold, each requires one of its sets; take the smallest.
+    union: set[str] = set()
+    for child in node.children:
+        needed = _required(child)
+        if not needed:
+            return []
+        union |= min(needed, key=len)
+    return [frozenset(union)]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    watchlist: Watchlist
+    run: _Run
+    required: tuple[frozenset[str], ...]  # see _required
+    entities: frozenset[str]
+    empty: Match | None  # what an item naming none of the entities gets (a rule of none-of)
+    children: dict[int, _Children]  # for the second pass
+    described: dict[int, str]  # for the rule that fired
+
+
 # --- the matcher -----------------------------------------------------------------------------
 
 
 class Matcher:
     """Compiled watchlists. Build once with `compile`; `match` and `explain` are pure."""
 
-    def __init__(self, watchlists: Watchlists, automaton: ahocorasick.Automaton | None):
+    def __init__(self, watchlists: Watchlists, finders: Sequence[_Finder]):
         self.watchlists = watchlists
-        self._automaton = automaton
+        self._finders = tuple(finders)
+        self._compiled = tuple(self._compile_rule(w) for w in watchlists)
+        # A watchlist is looked at only when the item names an entity of its rarest
+        # requirement (see _required); one that requires nothing, always.
+        self._keyed: dict[str, list[int]] = {}
+        self._always: set[int] = set()
+        for index, compiled in enumerate(self._compiled):
+            if not compiled.required:
+                self._always.add(index)
+            for entity in compiled.required[0] if compiled.required else ():
+                self._keyed.setdefault(entity, []).append(index)
 
     @classmethod
     def compile(cls, watchlists: Watchlists) -> Matcher:
@@ -493,8 +969,13 @@ class Matcher:
         # Aliases that fold alike ("Pakistan" in English and Turkish, Гвадар and Gvadar) are
         # one pattern accepting the suffixes of all their languages, so a place is found once.
         # Case-sensitive ones stay apart: each has its own case to check.
-        by_key: dict[str, dict[tuple[str, bool, bool, str], _Pattern]] = defaultdict(dict)
+        by_key: dict[str, dict[tuple[str, bool, bool, str], _Pattern]] = {}
+        # Only what a rule names can change a result: a gazetteer entity no watchlist uses
+        # stays out of the automata.
+        named = {entity for watchlist in watchlists for entity in watchlist.entities}
         for entity in watchlists.entities.values():
+            if entity.id not in named:
+                continue
             for alias in entity.aliases:
                 key = fold_key(alias.text)
                 words = _LETTER_RUN.findall(alias.text)
@@ -505,8 +986,9 @@ class Matcher:
                     alias.inflected,
                     alias.text if alias.case_sensitive else "",
                 )
-                pattern = by_key[key].get(group)
-                by_key[key][group] = _Pattern(
+                patterns = by_key.setdefault(key, {})
+                pattern = patterns.get(group)
+                patterns[group] = _Pattern(
                     alias=pattern.alias if pattern else alias,
                     length=len(key),
                     starts_word=is_word_letter(key[0]),
@@ -515,113 +997,146 @@ class Matcher:
                     or (bool(words) and len(words[-1]) >= _LONG_STEM),
                     suffixes=(pattern.suffixes | allowed) if pattern else allowed,
                 )
-        if not by_key:
-            return cls(watchlists, None)
-        automaton = ahocorasick.Automaton()
+        families: dict[str, dict[str, _Key]] = {}
         for key, patterns in by_key.items():
-            automaton.add_word(key, tuple(patterns.values()))
-        automaton.make_automaton()
-        return cls(watchlists, automaton)
+            family = families.setdefault(_script_family(key), {})
+            starts_word = all(pattern.starts_word for pattern in patterns.values())
+            pairs = tuple((pattern, pattern.plain) for pattern in patterns.values())
+            family[key] = (len(key), is_word_letter(key[-1]), starts_word, pairs)
+        finders = [_Finder.over(keys, family == "han") for family, keys in families.items()]
+        return cls(watchlists, finders)
+
+    @staticmethod
+    def _compile_rule(watchlist: Watchlist) -> _Compiled:
+        nobody = _Mentions("", "", 0, [], [])
+        outcome = _Evaluation(nobody, watchlist.weights, False).run(watchlist.rule)
+        empty = _make_match(watchlist, outcome) if outcome.ok else None
+        run = _compile_node(watchlist.rule, watchlist.weights)
+        children = _index_children(watchlist.rule, {})
+        # Smallest first: the rarest requirement settles the most items soonest.
+        required = tuple(sorted(set(_required(watchlist.rule)), key=len))
+        entities = frozenset(watchlist.entities)
+        described = _describe_leaves(watchlist.rule, {})
+        return _Compiled(watchlist, run, required, entities, empty, children, described)
 
     def scan(self, text: str, field_name: FieldName) -> list[Hit]:
         """Every alias found in one text, as hits in `field_name` with original offsets."""
-        if self._automaton is None or not text:
+        return [
+            Hit(entity, alias, field_name, start, end, text[start:end])
+            for entity, alias, start, end in self._scan(text)
+        ]
+
+    def _scan(self, text: str) -> list[_Raw]:
+        if not self._finders or not text:
             return []
         folded = fold(text)
-        found = [hit for hit in self._candidates(folded, field_name) if hit is not None]
-        return _merge_overlaps(found, text)
-
-    def _candidates(self, folded: Folded, field_name: FieldName) -> Iterable[Hit | None]:
         s = folded.text
-        size = len(s)
-        for last, patterns in self._automaton.iter(s) if self._automaton else ():
-            start = last + 1 - patterns[0].length
-            stem_end = last + 1
-            for pattern in patterns:
-                if pattern.starts_word and start > 0 and is_word_letter(s[start - 1]):
+        # (pattern, start, stem end, end) in the folded text; mapped back all at once.
+        accepted: list[tuple[_Pattern, bool, int, int, int]] = []
+        for finder in self._finders:
+            if folded.highest < finder.lowest:
+                continue  # no character of its script (Latin text, Han keys)
+            first = finder.first.search(s)
+            if first is None:
+                continue
+            for last, (length, ends_word, starts_word, patterns) in finder.find(s, first.start()):
+                stem_end = last + 1
+                start = stem_end - length
+                # Inside a word (the usual reject, so before anything else): is the character
+                # before a letter of an alphabetic script? Han ones (from U+3400) are not.
+                before = s[start - 1] if start else " "
+                after_letter = before.isalpha() and (before < "\u3400" or not is_han(before))
+                if after_letter and starts_word:
                     continue
-                end = stem_end
-                if pattern.ends_word:
-                    while end < size and is_word_letter(s[end]):
-                        end += 1
-                yield self._check(folded, pattern, start, stem_end, end, field_name)
-
-    def _check(
-        self,
-        folded: Folded,
-        pattern: _Pattern,
-        start: int,
-        stem_end: int,
-        end: int,
-        field_name: FieldName,
-    ) -> Hit | None:
-        alias = pattern.alias
-        tail = folded.text[stem_end:end]
-        if (
-            tail
-            and alias.inflected
-            and not pattern.long_stem
-            and not _suffix_ok(tail, pattern.suffixes)
+                end = word_end(s, stem_end) if ends_word else stem_end
+                for pattern, plain in patterns:
+                    if after_letter and pattern.starts_word:
+                        continue
+                    if (
+                        not plain
+                        and end > stem_end
+                        and pattern.alias.inflected
+                        and not pattern.long_stem
+                        and not _suffix_ok(s[stem_end:end], pattern.suffixes)
+                    ):
+                        continue
+                    accepted.append((pattern, plain, start, stem_end, end))
+        if not accepted:
+            return []
+        spans = folded.spans([(start, end) for _, _, start, _, end in accepted])
+        found: list[_Raw] = []
+        for (pattern, plain, start, stem_end, end), (begin, finish) in zip(
+            accepted, spans, strict=True
         ):
-            return None
-        text = folded.original
-        original_start, original_end = folded.span(start, end)
-        if alias.case_sensitive or (tail and not alias.inflected):
-            original_stem_end = folded.span(start, stem_end)[1] if tail else original_end
-            stem = text[original_start:original_stem_end]
-            if alias.case_sensitive and not _same_case(stem, alias.text):
-                return None
-            # A whole word, but "TAP'ın" and "CPEC's" are still TAP and CPEC.
-            if tail and not alias.inflected and text[original_stem_end] not in _APOSTROPHES:
-                return None
-        return Hit(
-            entity=alias.entity,
-            alias=alias.text,
-            field=field_name,
-            start=original_start,
-            end=original_end,
-            surface=text[original_start:original_end],
-        )
+            alias = pattern.alias
+            if plain or self._whole(folded, alias, start, stem_end, end, begin, finish):
+                found.append((alias.entity, alias.text, begin, finish))
+        return _merge_overlaps(found)
 
-    def _find(self, item: Item) -> tuple[dict[str, list[_Found]], dict[str, str]]:
+    @staticmethod
+    def _whole(
+        folded: Folded, alias: Alias, start: int, stem_end: int, end: int, begin: int, finish: int
+    ) -> bool:
+        """The checks that need the original text: the case of a case-sensitive alias, and
+        a whole word for one that takes no suffix."""
+        tail = end > stem_end
+        if not alias.case_sensitive and not (tail and not alias.inflected):
+            return True
+        text = folded.original
+        stem_end_original = folded.span(start, stem_end)[1] if tail else finish
+        if alias.case_sensitive and not _same_case(text[begin:stem_end_original], alias.text):
+            return False
+        # A whole word, but "TAP'ın" and "CPEC's" are still TAP and CPEC.
+        return not (tail and not alias.inflected and text[stem_end_original] not in _APOSTROPHES)
+
+    def _mentions(self, item: Item) -> _Mentions:
         texts = fields(item)
         title, body = texts["title"], texts["body"]
         lead_end = len(texts["lead"])
-        found: dict[str, list[_Found]] = defaultdict(list)
-        in_title, in_body = _Sentences(title), _Sentences(body)
-        for hit in self.scan(title, "title"):
-            found[hit.entity].append(_Found(hit, in_title))
-        for hit in self.scan(body, "body"):
-            if hit.end <= lead_end:
-                hit = Hit(hit.entity, hit.alias, "lead", hit.start, hit.end, hit.surface)
-            found[hit.entity].append(_Found(hit, in_body))
-        return dict(found), {"title": title, "body": body}
+        if not title or not body or _JOIN in title or _JOIN in body:
+            return _Mentions(title, body, lead_end, self._scan(title), self._scan(body))
+        # One fold and one pass over both: no key holds the joint, nor runs across it.
+        cut = len(title) + len(_JOIN)
+        found = self._scan(f"{title}{_JOIN}{body}")
+        in_title = [raw for raw in found if raw[3] <= len(title)]
+        in_body = [(e, alias, s - cut, t - cut) for e, alias, s, t in found if s >= cut]
+        return _Mentions(title, body, lead_end, in_title, in_body)
 
     def match(self, item: Item) -> list[Match]:
         """The watchlists `item` satisfies, in name order."""
-        found, texts = self._find(item)
+        mentions = self._mentions(item)
+        present = mentions.counts.keys()
+        candidates = set(self._always)
+        for entity in present:
+            candidates.update(self._keyed.get(entity, ()))
         matches = []
-        for watchlist in self.watchlists:
-            outcome = _Evaluation(found, texts, watchlist.weights, False).run(watchlist.rule)
-            if outcome.ok:
-                matches.append(
-                    Match(
-                        watchlist=watchlist.name,
-                        hits=_sorted_hits(_collect(outcome)),
-                        rule=_fired(outcome),
-                        score=outcome.score,
-                    )
-                )
+        for index in sorted(candidates):
+            compiled = self._compiled[index]
+            if compiled.empty is not None and present.isdisjoint(compiled.entities):
+                matches.append(compiled.empty)  # it holds with nothing named
+                continue
+            if any(present.isdisjoint(needed) for needed in compiled.required):
+                continue
+            if compiled.run(mentions) >= 0:
+                self._second_pass(compiled, mentions, matches)
         return matches
+
+    @staticmethod
+    def _second_pass(compiled: _Compiled, mentions: _Mentions, matches: list[Match]) -> None:
+        watchlist = compiled.watchlist
+        evaluation = _Evaluation(mentions, watchlist.weights, False, compiled.children)
+        outcome = evaluation.run(watchlist.rule)
+        if outcome.ok:
+            matches.append(_make_match(watchlist, outcome, compiled.described))
 
     def explain(self, item: Item) -> list[Explanation]:
         """For every watchlist: matched or not, what fired or what failed, and the hits."""
-        found, texts = self._find(item)
+        mentions = self._mentions(item)
         explanations = []
         for watchlist in self.watchlists:
-            outcome = _Evaluation(found, texts, watchlist.weights, True).run(watchlist.rule)
+            outcome = _Evaluation(mentions, watchlist.weights, True).run(watchlist.rule)
             named = watchlist.entities
-            hits = _sorted_hits(f.hit for entity in named for f in found.get(entity, ()))
+            hits = _sorted_hits(f.hit for entity in named for f in mentions.found(entity))
             explanations.append(
                 Explanation(
                     watchlist=watchlist.name,
@@ -637,25 +1152,22 @@ class Matcher:
         return explanations
 
 
-def _merge_overlaps(hits: Sequence[Hit], text: str) -> list[Hit]:
-    """One mention per place: hits of one entity that overlap become one hit over their
-    union ("Kazakh" within "Kazakhstan", "哈萨克" within "哈萨克斯坦", "Prime Minister Shehbaz"
-    and "Shehbaz Sharif" in "Prime Minister Shehbaz Sharif"), under the longest alias."""
-    merged: list[Hit] = []
-    ordered = sorted(hits, key=lambda h: (h.entity, h.start, -(h.end - h.start)))
-    for hit in ordered:
-        previous = merged[-1] if merged else None
-        if previous is None or previous.entity != hit.entity or hit.start >= previous.end:
-            merged.append(hit)
-            continue
-        if hit.end > previous.end:
-            longer = hit if hit.end - hit.start > previous.end - previous.start else previous
-            merged[-1] = Hit(
-                previous.entity,
-                longer.alias,
-                previous.field,
-                previous.start,
-                hit.end,
-                text[previous.start : hit.end],
-            )
-    return sorted(merged, key=lambda hit: (hit.start, hit.entity))
+def _make_match(
+    watchlist: Watchlist, outcome: Outcome, described: dict[int, str] | None = None
+) -> Match:
+    return Match(
+        watchlist=watchlist.name,
+        hits=_sorted_hits(_collect(outcome)),
+        rule=_fired(outcome, described),
+        score=outcome.score,
+    )
+
+
+def _describe_leaves(node: Node, into: dict[int, str]) -> dict[int, str]:
+    """`describe` of every term, near and none-of node under `node`, by node id."""
+    if isinstance(node, Term | Near | NoneOf):
+        into[id(node)] = describe(node)
+    if isinstance(node, AllOf | AnyOf | NoneOf):
+        for child in node.children:
+            _describe_leaves(child, into)
+    return into
