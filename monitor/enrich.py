@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
@@ -145,13 +146,17 @@ class Enricher:
         self.matcher = matcher
         self._pool: ProcessPoolExecutor | None = None
         self._processes = processes
+        self._watchlists_dir = watchlists_dir
         if processes > 0:
-            self._pool = ProcessPoolExecutor(
-                processes,
-                mp_context=get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(str(watchlists_dir),),
-            )
+            self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self._processes,
+            mp_context=get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(str(self._watchlists_dir),),
+        )
 
     async def start(self) -> None:
         """Start the workers now (each loads the language model and compiles the watchlists),
@@ -168,7 +173,17 @@ class Enricher:
         if self._pool is None:
             return [enrich(job, self.matcher) for job in jobs]
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, _enrich_in_worker, list(jobs))
+        pool = self._pool
+        try:
+            return await loop.run_in_executor(pool, _enrich_in_worker, list(jobs))
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory). Replace the pool once for everyone, and
+            # do this batch here, so that no entry is lost and polling goes on.
+            logger.error("an enrichment worker died; starting new workers")
+            if self._pool is pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+            return [enrich(job, self.matcher) for job in jobs]
 
     def close(self) -> None:
         if self._pool is not None:

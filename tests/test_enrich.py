@@ -1,0 +1,61 @@
+"""The enrichment pool survives a worker that dies: the batch is done in-process, new workers
+start, and the next batch runs in them again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor.config import SourceConfig
+from monitor.enrich import Enricher, Job
+from monitor.models import Entry
+from monitor.watch.matcher import Matcher
+from monitor.watch.watchlists import load_watchlists
+from tests.texts import KZ_PK
+from tests.workspace import WATCHLISTS
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_a_killed_worker_loses_no_entry_and_is_replaced(tmp_path: Path) -> None:
+    matcher = Matcher.compile(load_watchlists(WATCHLISTS))
+    source = SourceConfig(name="wire", kind="rss", url="http://127.0.0.1:9/feed.xml")
+    title, body = KZ_PK["kk"]
+    jobs = [
+        Job(
+            source,
+            Entry(url=f"http://127.0.0.1:9/{n}", title=title, content=body),
+            f"http://127.0.0.1:9/{n}",
+            None,
+            "UTC",
+            datetime.now(UTC),
+        )
+        for n in range(3)
+    ]
+
+    async def scenario() -> None:
+        enricher = Enricher(matcher, WATCHLISTS, processes=1)
+        try:
+            await enricher.start()
+            first = await enricher.run(jobs)
+            assert [m.watchlist for _, ms in first for m in ms] == ["kz-pk"] * 3
+            loop = asyncio.get_running_loop()
+            pool = enricher._pool
+            assert pool is not None
+            worker = await loop.run_in_executor(pool, _pid)
+            os.kill(worker, signal.SIGKILL)
+            second = await enricher.run(jobs)  # the pool is broken: done here instead
+            assert [item.language for item, _ in second] == ["kk"] * 3
+            assert enricher._pool is not pool
+            assert await loop.run_in_executor(enricher._pool, _pid) != worker
+            third = await enricher.run(jobs)
+            assert len(third) == 3
+        finally:
+            enricher.close()
+
+    asyncio.run(scenario())
