@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.config import Settings, SourceConfig, load_settings, load_sources
-from monitor.enrich import Enricher
+from monitor.enrich import Enricher, default_processes
 from monitor.errors import ConfigError
 from monitor.pipeline import Context
 from monitor.sources.fetch import Fetcher
@@ -57,19 +57,22 @@ def load(config: Path | None = None, **overrides: object) -> Loaded:
 
 
 @asynccontextmanager
-async def open_context(loaded: Loaded) -> AsyncIterator[Context]:
-    """A ready Context: store migrated, fetcher open; closed on exit."""
+async def open_context(loaded: Loaded, *, daemon: bool = False) -> AsyncIterator[Context]:
+    """A ready Context: store migrated, workers started, fetcher open; closed on exit. With
+    `cpu_workers = -1` only a daemon starts worker processes (a one-shot command would spend
+    longer starting them than it saves)."""
     if loaded.watchlists is None:
         raise ConfigError(str(loaded.settings.watchlists_dir), "no usable watchlists")
     settings = loaded.settings
     # Load the language model now (~0.4 s, once), not inside the first poll.
     detect_language("warm-up: load the language identification model")
+    workers = settings.cpu_workers
+    if workers < 0:
+        workers = default_processes() if daemon else 0
     store = open_store(settings.db_url)
     try:
         store.migrate()
-        enricher = Enricher(
-            Matcher.compile(loaded.watchlists), settings.watchlists_dir, settings.cpu_workers
-        )
+        enricher = Enricher(Matcher.compile(loaded.watchlists), settings.watchlists_dir, workers)
         try:
             await enricher.start()
             async with Fetcher(settings.http) as fetcher:

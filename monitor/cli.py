@@ -73,9 +73,11 @@ def _load(strict: bool = True) -> assembly.Loaded:
     return loaded
 
 
-def _with_context(loaded: assembly.Loaded, work: Callable[[Context], Awaitable[T]]) -> T:
+def _with_context(
+    loaded: assembly.Loaded, work: Callable[[Context], Awaitable[T]], *, daemon: bool = False
+) -> T:
     async def runner() -> T:
-        async with assembly.open_context(loaded) as ctx:
+        async with assembly.open_context(loaded, daemon=daemon) as ctx:
             return await work(ctx)
 
     try:
@@ -123,7 +125,7 @@ def run() -> None:
     async def work(ctx: Context) -> None:
         await Daemon(ctx, build_channels(ctx.settings.alerts)).run()
 
-    _with_context(loaded, work)
+    _with_context(loaded, work, daemon=True)
 
 
 @app.command()

@@ -171,9 +171,12 @@ class Settings(BaseSettings):
     log_json: bool = Field(False, description="one JSON object per log line")
     worker_id: str = Field("", description="name of this worker for leases; empty means host:pid")
     cpu_workers: int = Field(
-        0,
-        ge=0,
-        description="processes for extraction, language and matching; 0 runs them in-process",
+        -1,
+        ge=-1,
+        description=(
+            "processes for extraction, language and matching; 0 runs them in-process; "
+            "-1: one per core beyond the first for `run`, in-process for one-shot commands"
+        ),
     )
     http: HttpSettings = Field(default_factory=HttpSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
