@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -94,13 +94,7 @@ def _date(value: str | None, option: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"not an ISO date: {value!r}", param_hint=option) from exc
-    if parsed.tzinfo is None:
-        parsed = (
-            parsed.replace(tzinfo=UTC)
-            if parsed.time() != time(0)
-            else datetime.combine(parsed.date(), time(0), tzinfo=UTC)
-        )
-    return parsed
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 async def _deliver(ctx: Context) -> None:

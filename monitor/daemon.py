@@ -40,14 +40,12 @@ class Daemon:
         self.stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
         self._poll_lock = asyncio.Lock()
-        self.ticks = 0
 
     async def tick(self) -> None:
         if self._poll_lock.locked() or self.stopping.is_set():
             return  # the previous tick is still polling: skip, the store keeps the schedule
         async with self._poll_lock:
             await self._tracked(run_due(self.ctx))
-            self.ticks += 1
 
     async def deliver(self) -> None:
         if self.stopping.is_set():

@@ -7,7 +7,6 @@ name order, so the sequence numbers of the corpus follow the order of the direct
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -20,8 +19,6 @@ from monitor.models import Item, Match, hex16
 from monitor.pipeline import Context, Counts, queue_digest, save
 from monitor.store.corpus import parse_seed_file
 from monitor.text.language import detect_language
-
-SEED_NAME = re.compile(r"^\d+_[0-9a-f]{16}\.txt$")
 
 
 @dataclass
@@ -62,10 +59,7 @@ def import_dir(ctx: Context, directory: Path, *, alert: bool = False) -> ImportR
     for path in sorted(directory.iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
-        if not SEED_NAME.match(path.name):
-            report.errors.append(f"{path}: not a seeds-format name (NNN_<16 hex>.txt)")
-            continue
-        try:
+        try:  # parse_seed_file checks the name too, and names the file when it is wrong
             item = seed_item(path, source=source, zone=zone)
         except ImportFormatError as exc:
             report.errors.append(str(exc))
