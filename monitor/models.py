@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -166,6 +167,7 @@ class Match:
     hits: tuple[Hit, ...]
     rule: str  # which rule fired, readable ("all-of(kazakhstan, pakistan)")
     score: float = 1.0
+    developments: tuple[str, ...] = ()  # ids of the watchlist's awaited developments it meets
 
     @property
     def aliases(self) -> list[str]:
@@ -174,6 +176,47 @@ class Match:
         for hit in self.hits:
             seen.setdefault(hit.surface, None)
         return list(seen)
+
+
+# --- stories and alerts ----------------------------------------------------------------------
+
+
+class Priority(IntEnum):
+    """How much an alert matters; channels filter on it (`min_priority`) and quiet hours let
+    only the highest through."""
+
+    LOW = 0  # another report of a story already alerted (thread reply, digest line)
+    NORMAL = 1  # a new story on a watchlist
+    HIGH = 2  # a story spreading fast (breaking)
+    URGENT = 3  # an awaited development
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str | int | Priority) -> Priority:
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            names = ", ".join(p.label for p in cls)
+            raise ValueError(f"unknown priority {value!r} (one of {names})") from None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What an item says that does not depend on its language: the entities the dictionaries
+    resolve (with where they stand), and the numbers it gives. Stories are built from it."""
+
+    entities: frozenset[str] = frozenset()
+    lead_entities: frozenset[str] = frozenset()  # in the title or the lead (datelines)
+    numbers: frozenset[str] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        return not self.entities and not self.numbers
 
 
 # --- storage -------------------------------------------------------------------------------
@@ -201,6 +244,7 @@ class SaveResult:
     item_id: str
     corpus: tuple[CorpusEntry, ...] = ()  # files to write (new matches only)
     alerts: tuple[int, ...] = ()  # outbox ids queued in the same transaction
+    story_id: str | None = None
 
 
 @dataclass
@@ -228,10 +272,15 @@ class OutboxAlert:
 
     id: int
     channel: str  # a configured channel name ("slack", "email", ...)
-    kind: str  # "item" | "digest" | "test"
+    kind: str  # story | update | breaking | development | digest | test (see alerts.render)
     key: str  # idempotency key: the same on every attempt
     payload: dict[str, Any]
     attempts: int = 0
     next_attempt: datetime | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
+    priority: Priority = Priority.NORMAL
+    thread_key: str | None = None  # key of the alert (same channel) this one replies to
+    fold: bool = False  # goes out inside the channel's next digest, not alone
+    receipt: str | None = None  # what the channel answered (Slack message ts), for replies
+    folded_into: int | None = None  # id of the digest alert that carried this one

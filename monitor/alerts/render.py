@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from monitor.models import OutboxAlert, hex16
@@ -50,7 +50,10 @@ __all__ = [
 
 
 class ItemPayload(TypedDict):
-    """kind "item": one item matched one watchlist."""
+    """One item matched one watchlist: kinds "story" (a new story; "item" in outboxes written
+    before stories existed), "update" (another report of a story already alerted: a thread
+    reply or a digest line), "breaking" (the story is spreading fast) and "development" (it
+    meets an awaited development). The story fields are absent from rows of older versions."""
 
     item_id: str
     title: str
@@ -63,6 +66,11 @@ class ItemPayload(TypedDict):
     summary: str  # at most 500 characters
     aliases: list[str]  # matched surface forms
     rule: str
+    story_id: NotRequired[str]
+    priority: NotRequired[str]  # low | normal | high | urgent
+    headline: NotRequired[str]  # why this alert: "Awaited: <development>", "Spreading: ..."
+    reported_by: NotRequired[list[str]]  # other reports of the story: "Kazinform (kk)", ...
+    languages: NotRequired[list[str]]  # the story's languages so far
 
 
 class DigestPayload(TypedDict):

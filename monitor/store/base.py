@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.models import CorpusEntry, Item, Match, OutboxAlert, SaveResult, SourceState
+from monitor.models import (
+    CorpusEntry,
+    Evidence,
+    Item,
+    Match,
+    OutboxAlert,
+    Priority,
+    SaveResult,
+    SourceState,
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +38,13 @@ class AlertIntent:
     """An alert to queue in the outbox, in the same transaction as the item that causes it."""
 
     channel: str
-    kind: str  # "item" | "digest" | "test"
+    kind: str  # story | update | breaking | development | digest | test
     key: str  # idempotency key, unique per (channel, key)
     payload: dict[str, Any]
+    priority: Priority = Priority.NORMAL
+    thread_key: str | None = None  # reply in the thread of this alert (same channel)
+    not_before: datetime | None = None  # first attempt (digest time, end of quiet hours)
+    fold: bool = False  # deliver inside the channel's next digest
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,8 @@ class ItemWrite:
     item: Item
     matches: tuple[Match, ...] = ()
     alerts: tuple[AlertIntent, ...] = ()
+    evidence: Evidence = Evidence()
+    alert: bool = False  # may this item alert (fresh, asked for, recent enough)?
 
 
 class Store(Protocol):

@@ -99,8 +99,54 @@ items = sa.Table(
     sa.Column("dated_at", UTCDateTime, nullable=False),
     sa.Column("content_hash", sa.Text, nullable=False),
     sa.Column("entry_hash", sa.Text, nullable=False),
+    sa.Column("story_id", sa.Text),  # set for every item saved since revision 0002
     sa.Index(None, "published"),
     sa.Index(None, "dated_at", "id"),
+    sa.Index(None, "story_id"),
+    sa.Index(None, "content_hash"),
+)
+
+# A story: reports of one event, across outlets and languages (see monitor.stories).
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("first_at", UTCDateTime, nullable=False),  # earliest item's dated_at
+    sa.Column("last_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),  # when the monitor first saw it
+    sa.Column("title", CleanText, nullable=False),  # the first item's title
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),  # {"entities": [...], "numbers": [...]}
+    sa.Index(None, "first_at"),
+)
+
+# Evidence keys of each story ("e:pakistan", "n:1500"), to find the candidates an item may
+# join: one indexed look-up per key within the time window.
+story_keys = sa.Table(
+    "story_keys",
+    metadata,
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column(
+        "story_id", sa.Text, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("first_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("key", "story_id"),
+    sa.Index(None, "key", "first_at"),
+)
+
+# Which watchlists a story has matched, since when, and whether it has been alerted.
+story_watchlists = sa.Table(
+    "story_watchlists",
+    metadata,
+    sa.Column(
+        "story_id", sa.Text, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("watchlist", sa.Text, nullable=False),
+    sa.Column("first_item", sa.Text, nullable=False),
+    sa.Column("first_at", UTCDateTime, nullable=False),
+    sa.Column("alerted_at", UTCDateTime),
+    sa.PrimaryKeyConstraint("story_id", "watchlist"),
+    sa.Index(None, "watchlist", "first_at"),
 )
 
 matches = sa.Table(
@@ -111,6 +157,7 @@ matches = sa.Table(
     sa.Column("rule", sa.Text, nullable=False),
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("hits", sa.JSON, nullable=False),
+    sa.Column("developments", sa.JSON, nullable=False, server_default="[]"),
     sa.PrimaryKeyConstraint("item_id", "watchlist"),
     sa.Index(None, "watchlist", "item_id"),
 )
@@ -149,6 +196,11 @@ outbox = sa.Table(
     sa.Column("dead", sa.Boolean, nullable=False, default=False),
     sa.Column("last_error", CleanText),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("thread_key", sa.Text),  # the key of the alert this one replies to
+    sa.Column("fold", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("receipt", sa.Text),  # the channel's answer (Slack ts), for thread replies
+    sa.Column("folded_into", sa.Integer),  # the digest alert that carried this one
     sa.UniqueConstraint("channel", "key"),
     sa.Index(
         "ix_outbox_due",

@@ -40,6 +40,7 @@ from monitor.models import (
     Item,
     Match,
     OutboxAlert,
+    Priority,
     SaveResult,
     SaveStatus,
     SourceState,
@@ -207,6 +208,7 @@ def _match_values(item_id: str, match: Match) -> dict[str, Any]:
         "watchlist": match.watchlist,
         "rule": match.rule,
         "score": match.score,
+        "developments": list(match.developments),
         # Built by hand: dataclasses.asdict deep-copies and was a third of save time.
         "hits": [
             {
@@ -228,6 +230,7 @@ def _match_from_row(row: sa.Row[Any]) -> Match:
         hits=tuple(Hit(**hit) for hit in row.hits),
         rule=row.rule,
         score=row.score,
+        developments=tuple(row.developments or ()),
     )
 
 
@@ -249,6 +252,11 @@ def _alert_from_row(row: sa.Row[Any]) -> OutboxAlert:
         next_attempt=row.next_attempt,
         sent_at=row.sent_at,
         last_error=row.last_error,
+        priority=Priority(row.priority),
+        thread_key=row.thread_key,
+        fold=row.fold,
+        receipt=row.receipt,
+        folded_into=row.folded_into,
     )
 
 
@@ -802,9 +810,12 @@ class SqlStore:
                 "key": alert.key,
                 "payload": alert.payload,
                 "attempts": 0,
-                "next_attempt": now,
+                "next_attempt": alert.not_before or now,
                 "dead": False,
                 "created_at": now,
+                "priority": int(alert.priority),
+                "thread_key": alert.thread_key,
+                "fold": alert.fold,
             }
             alert_id = conn.execute(stmt, row).scalar_one_or_none()
             if alert_id is not None:
