@@ -18,10 +18,10 @@ from loguru import logger
 
 from monitor.enrich import localize
 from monitor.errors import SourceError
-from monitor.models import Item, Match
 from monitor.pipeline import (
     Context,
     Counts,
+    Found,
     ingest,
     parse_page,
     queue_digest,
@@ -68,7 +68,7 @@ async def backfill(
     progress: Progress | None = None,
 ) -> BackfillReport:
     report = BackfillReport()
-    found: list[tuple[Item, Match]] = []
+    found: list[Found] = []
     chosen = [ctx.sources[n] for n in names] if names else list(ctx.sources.values())
     for source in chosen:
         if not source.enabled:
@@ -86,7 +86,7 @@ async def _walk(
     name: str,
     since: datetime,
     until: datetime | None,
-    found: list[tuple[Item, Match]],
+    found: list[Found],
     progress: Progress | None,
 ) -> SourceBackfill:
     source = ctx.sources[name]

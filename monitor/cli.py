@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -258,6 +259,45 @@ def export(
 
     count = _with_context(loaded, work)
     err.print(f"exported {count} items")
+
+
+@app.command()
+def stories(
+    watchlist: Annotated[str | None, typer.Option(help="only stories matching it")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="first reported on or after (ISO date)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
+    all_stories: Annotated[
+        bool, typer.Option("--all", help="also stories that matched no watchlist")
+    ] = False,
+) -> None:
+    """Stories (reports of one event across outlets and languages), oldest first."""
+    loaded = _load(strict=False)
+    start = _date(since, "--since")
+
+    async def work(ctx: Context) -> list[Any]:
+        found = ctx.store.iter_stories(watchlist, start, matched_only=not all_stories)
+        return [exporter.story_row(story) for story in found]
+
+    rows = _with_context(loaded, work)
+    if as_json:
+        for record in rows:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    table = Table("story", "first report", "first seen", "size", "languages", "outlets", "title")
+    for record in rows:
+        table.add_row(
+            record["id"],
+            record["first_at"][:16].replace("T", " "),
+            record["first_seen"][:16].replace("T", " "),
+            str(record["size"]),
+            " ".join(record["languages"]),
+            " ".join(record["outlets"]),
+            record["title"][:60],
+        )
+    out.print(table)
+    err.print(f"{len(rows)} stories")
 
 
 @app.command()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +37,7 @@ from pydantic_settings import (
 )
 
 from monitor.errors import ConfigError
+from monitor.models import Priority
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 
@@ -104,15 +105,149 @@ class ScheduleSettings(_Strict):
     lease: Seconds = Field(600.0, description="how long a worker holds a claimed source")
 
 
+_CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+DAY = 86400.0
+
+
+def _clock(value: str) -> time:
+    """A local time of day from "HH:MM" (00:00 to 23:59)."""
+    match = _CLOCK.match(value)
+    if not match:
+        raise ValueError(f"not a time of day: {value!r} (use HH:MM, 00:00 to 23:59)")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+PriorityName = Annotated[Priority, BeforeValidator(Priority.parse)]
+
+
 class ChannelBase(_Strict):
+    """Routing and timing, common to every channel type (see `monitor.alerts.timing`)."""
+
     watchlists: list[str] = Field(
         default_factory=list, description="watchlists routed here; empty means all"
     )
+    min_priority: PriorityName = Field(
+        Priority.LOW,
+        description="alerts below this are not queued here: low, normal, high, urgent",
+    )
+    mode: Literal["instant", "digest"] = Field(
+        "instant", description="instant: each alert on its own; digest: one summary per period"
+    )
+    digest_every: Seconds = Field(
+        3600.0,
+        description="digest period; it divides a day (15m, 1h, 6h, 1d). Also collects further "
+        "reports on a channel that cannot thread",
+    )
+    digest_at: str = Field("00:00", description="HH:MM, local: digest periods count from it")
+    timezone: str = Field(
+        "", description="IANA zone of digest_at and quiet_hours; empty: the global timezone"
+    )
+    quiet_hours: str = Field(
+        "", description="HH:MM-HH:MM, local, may cross midnight: alerts wait and come as a digest"
+    )
+    immediate_priority: PriorityName = Field(
+        Priority.URGENT,
+        description="alerts at or above this go out at once, despite digest mode and quiet hours",
+    )
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        return _clock(value).strftime("%H:%M")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        start, sep, end = value.partition("-")
+        if not sep:
+            raise ValueError(f"not a span of hours: {value!r} (use HH:MM-HH:MM, e.g. 22:00-07:00)")
+        first, last = _clock(start), _clock(end)
+        if first == last:
+            raise ValueError(f"quiet_hours {value!r} start and end at the same time")
+        return f"{first:%H:%M}-{last:%H:%M}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _check_zone(value.strip()) if value.strip() else ""
+
+    @field_validator("digest_every")
+    @classmethod
+    def _digest_every(cls, value: float) -> float:
+        # Periods that divide a day give the same boundaries every day (see alerts.timing).
+        if not (60 <= value <= DAY and value == int(value) and DAY % value == 0):
+            raise ValueError(
+                f"digest_every must divide a day, from 1m to 1d (15m, 1h, 6h, 1d), not {value:g}s"
+            )
+        return value
+
+    @property
+    def threads(self) -> bool:
+        """Does a further report go out at once as a reply in its story's thread? Only where
+        replies are quiet (Slack threads); elsewhere (email, Apprise) it waits for a digest,
+        or every report of a spreading story would be a message of its own. (A breaking or
+        development alert that replies still goes out at once, and by email it carries
+        In-Reply-To.)"""
+        return False
+
+    @property
+    def digest_anchor(self) -> time:
+        return _clock(self.digest_at)
+
+    @property
+    def quiet(self) -> tuple[time, time] | None:
+        """Start and end of the quiet hours (end < start: they cross midnight), or None."""
+        if not self.quiet_hours:
+            return None
+        start, _, end = self.quiet_hours.partition("-")
+        return _clock(start), _clock(end)
 
 
 class SlackChannel(ChannelBase):
+    """An incoming webhook (`webhook_url`), or the Web API's chat.postMessage (`bot_token` +
+    `channel`), which answers the message's ts, so further reports go into its thread."""
+
     type: Literal["slack"] = "slack"
-    webhook_url: SecretStr = Field(description="Slack incoming-webhook URL")
+    webhook_url: SecretStr | None = Field(
+        None, description="Slack incoming-webhook URL (cannot thread)"
+    )
+    bot_token: SecretStr | None = Field(
+        None, description="bot token (xoxb-...) for chat.postMessage: threads further reports"
+    )
+    channel: str = Field("", description="with bot_token: the Slack channel ID (C0123...)")
+    api_url: str = Field("https://slack.com/api", description="Slack Web API base URL")
+
+    @field_validator("webhook_url", "bot_token")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty environment variable means "not set", not an empty secret.
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> SlackChannel:
+        if (self.webhook_url is None) == (self.bot_token is None):
+            raise ValueError(
+                "set either webhook_url (an incoming webhook) or bot_token and channel "
+                "(the Web API, which threads), not both and not neither"
+            )
+        if self.bot_token is not None and not self.channel.strip():
+            raise ValueError("bot_token needs channel (the Slack channel ID to post to)")
+        if self.webhook_url is not None and self.channel:
+            raise ValueError("channel goes with bot_token; a webhook posts to its own channel")
+        return self
+
+    @property
+    def threads(self) -> bool:
+        return self.bot_token is not None
 
 
 class EmailChannel(ChannelBase):
@@ -145,6 +280,31 @@ class AlertSettings(_Strict):
     retry_base: Seconds = Field(30.0, description="first outbox retry delay; doubles")
     retry_max: Seconds = Field(3600.0, description="longest outbox retry delay")
     max_attempts: int = Field(20, description="attempts before an alert is marked dead")
+
+
+class StorySettings(_Strict):
+    window: Seconds = Field(
+        3 * 86400.0,
+        description="reports up to this far from a story's first report can join it",
+    )
+    min_shared: int = Field(
+        2, ge=1, description="entities (or figures) an item must share with a story to join"
+    )
+    min_overlap: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="share of the smaller side's evidence both must have in common to join",
+    )
+    breaking_outlets: int = Field(
+        3, ge=0, description="outlets reporting a story within breaking_within: breaking; 0 off"
+    )
+    breaking_languages: int = Field(
+        3, ge=0, description="languages of a story within breaking_within: breaking; 0 off"
+    )
+    breaking_within: Seconds = Field(
+        3600.0, description="how soon after a story's first report the spread is counted"
+    )
 
 
 class Settings(BaseSettings):
@@ -181,6 +341,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    stories: StorySettings = Field(default_factory=StorySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -8,10 +8,11 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from monitor.store.base import StoredItem
+from monitor.store.base import StoredItem, StorySummary
 
 FIELDS = (
     "id",
+    "story",
     "url",
     "source",
     "title",
@@ -28,6 +29,7 @@ def row(stored: StoredItem) -> dict[str, Any]:
     item = stored.item
     return {
         "id": item.id,
+        "story": stored.story_id,
         "url": item.url,
         "source": item.source,
         "title": item.title,
@@ -65,6 +67,35 @@ def write_jsonl(items: Iterable[StoredItem], out: TextIO) -> int:
     return count
 
 
+STORY_FIELDS = (
+    "id",
+    "title",
+    "first_at",
+    "first_seen",
+    "size",
+    "languages",
+    "outlets",
+    "sources",
+    "watchlists",
+    "alerted",
+)
+
+
+def story_row(story: StorySummary) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "title": story.title,
+        "first_at": story.first_at.isoformat(),
+        "first_seen": story.created_at.isoformat(),
+        "size": story.size,
+        "languages": list(story.languages),
+        "outlets": list(story.outlets),
+        "sources": list(story.sources),
+        "watchlists": list(story.watchlists),
+        "alerted": list(story.alerted),
+    }
+
+
 def write_csv(items: Iterable[StoredItem], out: TextIO) -> int:
     writer = csv.DictWriter(out, fieldnames=FIELDS)
     writer.writeheader()
@@ -79,6 +110,7 @@ def write_csv(items: Iterable[StoredItem], out: TextIO) -> int:
         )
         record["published"] = record["published"] or ""
         record["url"] = record["url"] or ""
+        record["story"] = record["story"] or ""
         writer.writerow(record)
         count += 1
     return count

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from monitor.errors import ImportFormatError
-from monitor.models import Item, Match, hex16
-from monitor.pipeline import Context, Counts, queue_digest, save
+from monitor.models import Item, hex16
+from monitor.pipeline import Context, Counts, Found, queue_digest, save
 from monitor.store.corpus import parse_seed_file
 from monitor.text.language import detect_language
 
@@ -55,7 +55,7 @@ def import_dir(ctx: Context, directory: Path, *, alert: bool = False) -> ImportR
         raise ImportFormatError(str(directory), "not a directory")
     zone = ZoneInfo(ctx.settings.timezone)
     source = f"import:{directory.resolve().name}"
-    found: list[tuple[Item, Match]] = []
+    found: list[Found] = []
     for path in sorted(directory.iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
@@ -68,7 +68,7 @@ def import_dir(ctx: Context, directory: Path, *, alert: bool = False) -> ImportR
         saved = save(ctx, item, alert=False)
         report.counts.add(saved.counts)
         if saved.status == "new":
-            found.extend((item, match) for match in saved.matches)
+            found.extend(saved.found(item))
     for error in report.errors:
         logger.error("import: {}", error)
     if alert:

@@ -20,6 +20,7 @@ import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from loguru import logger
 
 from monitor import schedule
 from monitor.alerts.payloads import digest_payload, item_payload
+from monitor.alerts.render import ItemPayload
 from monitor.config import Settings, SourceConfig
 from monitor.enrich import Enricher, Job, entry_hash, entry_id, localize, needs_page
 from monitor.errors import MonitorError, ParseError, SourceError, TransientFetchError
@@ -47,6 +49,9 @@ from monitor.sources.listing import parse_listing
 from monitor.sources.sitemaps import parse_sitemap
 from monitor.store import corpus
 from monitor.store.base import AlertIntent, ItemWrite, Store
+from monitor.stories.cluster import outlet
+from monitor.stories.evidence import evidence_of
+from monitor.stories.policy import AlertPolicy
 from monitor.urls import canonical_url
 from monitor.watch.watchlists import Watchlists
 
@@ -68,6 +73,10 @@ class Context:
     @property
     def corpus_root(self) -> Path:
         return self.settings.corpus_path
+
+    @cached_property
+    def policy(self) -> AlertPolicy:
+        return AlertPolicy(self.settings, self.watchlists, self.clock)
 
 
 @dataclass
@@ -122,21 +131,6 @@ def source_zone(source: SourceConfig, settings: Settings) -> ZoneInfo:
     return ZoneInfo(source.timezone or settings.timezone)
 
 
-def alert_intents(
-    ctx: Context, item: Item, matches: Sequence[Match], kind: str = "item"
-) -> list[AlertIntent]:
-    """One outbox row per (match, channel routed to that watchlist)."""
-    intents = []
-    for match in matches:
-        for name, channel in ctx.settings.alerts.channels.items():
-            if channel.watchlists and match.watchlist not in channel.watchlists:
-                continue
-            payload = item_payload(item, match, ctx.watchlists.title(match.watchlist))
-            key = f"{kind}:{item.id}:{match.watchlist}"
-            intents.append(AlertIntent(channel=name, kind=kind, key=key, payload=dict(payload)))
-    return intents
-
-
 # --- ingestion -------------------------------------------------------------------------------
 
 
@@ -171,7 +165,7 @@ async def ingest(
     first_poll: bool = False,
     since: datetime | None = None,
     until: datetime | None = None,
-    found: list[tuple[Item, Match]] | None = None,
+    found: list[Found] | None = None,
 ) -> Counts:
     """Store what is new or changed among `entries`; return what happened. New matched items
     are appended to `found` when given (for a digest)."""
@@ -222,7 +216,7 @@ async def ingest(
         for write, saved in zip(batch, save_batch(ctx, batch), strict=True):
             counts.add(saved.counts)
             if saved.status == "new" and found is not None:
-                found.extend((write.item, match) for match in saved.matches)
+                found.extend(saved.found(write.item))
     return counts
 
 
@@ -238,12 +232,25 @@ def _sort_key(entry: Entry, zone: ZoneInfo) -> tuple[int, datetime]:
 
 
 @dataclass(frozen=True)
+class Found:
+    """A new item that matched a watchlist, and its story (for a digest of new stories)."""
+
+    item: Item
+    match: Match
+    story_id: str
+
+
+@dataclass(frozen=True)
 class Saved:
     """What storing one item did."""
 
     counts: Counts
     status: str
     matches: tuple[Match, ...]
+    story_id: str | None = None
+
+    def found(self, item: Item) -> list[Found]:
+        return [Found(item, match, self.story_id or item.id) for match in self.matches]
 
 
 SAVE_BATCH = 200
@@ -257,20 +264,20 @@ def with_alerts(
     alert: bool,
     first_poll: bool = False,
 ) -> ItemWrite:
-    """Decide a matched item's alerts: what one save will write."""
-    intents: tuple[AlertIntent, ...] = ()
-    if (
-        alert
-        and matches
-        and schedule.may_alert(item.published, ctx.clock(), ctx.settings.alerts.max_age, first_poll)
-    ):
-        intents = tuple(alert_intents(ctx, item, matches))
-    return ItemWrite(item, matches, intents)
+    """What one save will write: a matched item carries its story evidence, and whether it
+    may alert at all (asked to, and recent enough); the store's call to the policy
+    (`monitor.stories.policy`) decides which alerts, once its story is known."""
+    if not matches:
+        return ItemWrite(item)
+    may = alert and schedule.may_alert(
+        item.published, ctx.clock(), ctx.settings.alerts.max_age, first_poll
+    )
+    return ItemWrite(item, matches, evidence=evidence_of(item, ctx.enricher.matcher), alert=may)
 
 
 def save_batch(ctx: Context, batch: Sequence[ItemWrite]) -> list[Saved]:
     """Store items (with their outbox rows) in one transaction, then write their corpus files."""
-    results = ctx.store.save_items(batch)
+    results = ctx.store.save_items(batch, ctx.policy)
     saved = []
     entries: list[corpus.CorpusEntry] = []
     for write, result in zip(batch, results, strict=True):
@@ -285,7 +292,7 @@ def save_batch(ctx: Context, batch: Sequence[ItemWrite]) -> list[Saved]:
             counts.matched += 1
         counts.alerts += len(result.alerts)
         entries.extend(result.corpus)
-        saved.append(Saved(counts, result.status, write.matches))
+        saved.append(Saved(counts, result.status, write.matches, result.story_id))
     write_corpus(ctx, entries, {w.item.id: w.item for w in batch})
     return saved
 
@@ -297,22 +304,51 @@ def save(ctx: Context, item: Item, *, alert: bool, first_poll: bool = False) -> 
     return save_batch(ctx, [write])[0]
 
 
-def queue_digest(ctx: Context, title: str, found: Sequence[tuple[Item, Match]]) -> int:
-    """One digest message per channel for items found by import, backfill or rematch."""
-    if not found:
+def queue_digest(ctx: Context, title: str, found: Sequence[Found]) -> int:
+    """One digest message per channel of the new stories that import, backfill or rematch
+    found: a line per story and watchlist, with its other reports. A story already alerted
+    is left out, and the stories listed count as alerted from now on (in the same
+    transaction as the digest is queued), so a later report of one is an update."""
+    stories: dict[tuple[str, str], list[Found]] = {}
+    for one in found:
+        stories.setdefault((one.story_id, one.match.watchlist), []).append(one)
+    if not stories:
         return 0
-    intents = []
-    key = "digest:" + hex16("|".join(sorted(f"{i.id}:{m.watchlist}" for i, m in found)))
-    for name, channel in ctx.settings.alerts.channels.items():
-        routed = [
-            item_payload(item, match, ctx.watchlists.title(match.watchlist))
-            for item, match in found
-            if not channel.watchlists or match.watchlist in channel.watchlists
-        ]
-        if routed:
-            payload = digest_payload(title, routed)
-            intents.append(AlertIntent(channel=name, kind="digest", key=key, payload=dict(payload)))
-    return len(ctx.store.enqueue_alerts(intents))
+
+    def build(new: Sequence[tuple[str, str]]) -> list[AlertIntent]:
+        if not new:
+            return []
+        key = "digest:" + hex16("|".join(f"{s}:{w}" for s, w in sorted(new)))
+        lines = {pair: _story_line(ctx, stories[pair]) for pair in new}
+        intents = []
+        for name, channel in ctx.settings.alerts.channels.items():
+            routed = [
+                line
+                for (_, watchlist), line in lines.items()
+                if not channel.watchlists or watchlist in channel.watchlists
+            ]
+            if routed:
+                payload = digest_payload(title, routed)
+                intents.append(
+                    AlertIntent(channel=name, kind="digest", key=key, payload=dict(payload))
+                )
+        return intents
+
+    return ctx.store.alert_stories(sorted(stories), build)
+
+
+def _story_line(ctx: Context, reports: Sequence[Found]) -> ItemPayload:
+    """A story in a digest: its first report, and who else reported it."""
+    first = reports[0]
+    line = item_payload(first.item, first.match, ctx.watchlists.title(first.match.watchlist))
+    others = dict.fromkeys(
+        f"{outlet(r.item.url, r.item.source)} ({r.item.language})" for r in reports[1:]
+    )
+    line["outlet"] = outlet(first.item.url, first.item.source)
+    line["story_id"] = first.story_id
+    line["reported_by"] = list(others)
+    line["languages"] = sorted({r.item.language for r in reports})
+    return line
 
 
 def write_corpus(

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.errors import ConfigError
-from monitor.models import Item, Match
-from monitor.pipeline import Context, queue_digest, write_corpus
+from monitor.models import Match
+from monitor.pipeline import Context, Found, queue_digest, write_corpus
+from monitor.stories.evidence import evidence_of
 
 # progress(items_done): called after every item
 Progress = Callable[[int], None]
@@ -43,7 +44,7 @@ def rematch(
         names = [watchlist]
     chosen = set(names)
     report = RematchReport()
-    found: list[tuple[Item, Match]] = []
+    found: list[Found] = []
     for stored in ctx.store.iter_items(since=since):
         report.items += 1
         item = stored.item
@@ -55,11 +56,19 @@ def rematch(
                 progress(report.items)
             continue
         report.changed += 1
-        entries = ctx.store.set_matches(item.id, fresh, names)
+        evidence = evidence_of(item, ctx.enricher.matcher) if fresh else None
+        entries = ctx.store.set_matches(
+            item.id, fresh, names, evidence=evidence, stories=ctx.settings.stories
+        )
         write_corpus(ctx, entries, {item.id: item})
-        for name in new.keys() - old.keys():
+        gained = new.keys() - old.keys()
+        story_id = stored.story_id or item.id
+        if gained:  # joining a story is what set_matches may have done
+            again = ctx.store.find_item(item.id)
+            story_id = (again.story_id if again else None) or story_id
+        for name in sorted(gained):
             report.newly_matched[name] = report.newly_matched.get(name, 0) + 1
-            found.append((item, new[name]))
+            found.append(Found(item, new[name], story_id))
         for name in old.keys() - new.keys():
             report.unmatched[name] = report.unmatched.get(name, 0) + 1
         if progress:

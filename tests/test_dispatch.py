@@ -252,7 +252,7 @@ class Exploding:
 
     name = "buggy"
 
-    async def send(self, alert: OutboxAlert) -> None:
+    async def send(self, alert: OutboxAlert, parent: OutboxAlert | None = None) -> None:
         raise KeyError("oops")
 
 

@@ -22,7 +22,7 @@ from monitor.alerts.render import (
     slack_message,
     slack_text,
 )
-from monitor.models import OutboxAlert
+from monitor.models import OutboxAlert, Priority
 
 HOSTILE = "<!channel> <script>alert(1)</script> @here"
 URL = "https://example.org/news/1?a=1&b=2"
@@ -291,3 +291,237 @@ def test_email_digest_lists_every_item() -> None:
     assert content.subject == "Backfill"
     assert content.html.count("<li>") == 60
     assert "60. story 59" in content.text
+
+
+# --- stories: story, update, breaking, development; digests with further reports ---------------
+
+
+def story_alert(
+    kind: str, priority: Priority, key: str = "story:s1:kz-pk", **changes: Any
+) -> OutboxAlert:
+    story = {
+        "story_id": "s1",
+        "priority": priority.label,
+        "reported_by": ["Kazinform (kk)", "Xinhua (zh)"],
+        "languages": ["en", "kk", "zh"],
+    }
+    payload = item(**{**story, **changes})
+    return OutboxAlert(
+        id=2, channel="team", kind=kind, key=key, payload=dict(payload), priority=priority
+    )
+
+
+def test_a_story_reads_also_reported_by_with_its_languages() -> None:
+    message = slack_message(story_alert("story", Priority.NORMAL))
+    shown = "\n".join(texts(message))
+    assert "Also reported by Kazinform (kk), Xinhua (zh) · in en, kk, zh" in shown
+    assert message["blocks"][0]["text"]["text"] == "Kazakhstan–Pakistan"  # no mark: normal
+    plain = plain_message(story_alert("story", Priority.NORMAL))
+    assert plain.title == "[Kazakhstan–Pakistan] Kazakhstan and Pakistan sign a transit deal"
+    assert "Also reported by Kazinform (kk), Xinhua (zh) · in en, kk, zh" in plain.body
+    assert "Priority: normal" in plain.body
+    assert (
+        "Also reported by Kazinform (kk), Xinhua (zh)"
+        in email_content(story_alert("story", Priority.NORMAL)).html
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "priority", "headline", "mark"),
+    [
+        ("development", Priority.URGENT, "Awaited development: rail deal signed", "URGENT"),
+        ("breaking", Priority.HIGH, "Spreading: 4 outlets in 3 languages", "HIGH"),
+    ],
+)
+def test_breaking_and_development_show_priority_and_headline_first(
+    kind: str, priority: Priority, headline: str, mark: str
+) -> None:
+    alert_ = story_alert(kind, priority, headline=headline)
+    message = slack_message(alert_)
+    blocks = message["blocks"]
+    assert blocks[0]["text"]["text"] == f"{mark} · Kazakhstan–Pakistan"
+    assert blocks[1]["text"]["text"].startswith(f"*{headline}*\n<https://example.org/")
+    assert f"*Priority*\n{priority.label}" in [f["text"] for f in blocks[2]["fields"]]
+    assert message["text"].startswith(f"[{mark}] [Kazakhstan–Pakistan] {headline}: ")
+    content = email_content(alert_)
+    assert content.subject.startswith(f"[{mark}] [Kazakhstan–Pakistan] {headline}: Kazakhstan")
+    assert content.text.startswith(f"{mark}: {headline}\n")
+    assert f"<p><strong>{mark}: {headline}</strong></p>" in content.html
+
+
+def test_an_update_reads_also_reported_by_outlet_and_language() -> None:
+    update = story_alert(
+        "update",
+        Priority.LOW,
+        key="update:i2:kz-pk",
+        source="kazinform-kk",
+        language="kk",
+        title="Қазақстан мен Пәкістан",
+        url="https://kazinform.kz/kk/1",
+        outlet="Kazinform",
+    )
+    message = slack_message(update)
+    assert message["blocks"][0]["text"]["text"] == (
+        "*Also reported by Kazinform (kk):* <https://kazinform.kz/kk/1|Қазақстан мен Пәкістан>"
+    )
+    assert message["text"] == "Also reported by Kazinform (kk): Қазақстан мен Пәкістан"
+    assert message["blocks"][-1]["block_id"] == "monitor-key:update:i2:kz-pk"
+    plain = plain_message(update)
+    assert plain.title == (
+        "[Kazakhstan–Pakistan] Also reported by Kazinform (kk): Қазақстан мен Пәкістан"
+    )
+    assert plain.body.startswith("Also reported by Kazinform (kk):\nҚазақстан мен Пәкістан\n")
+    # The policy's headline wins over the payload's outlet; without either, the source shows.
+    headlined = story_alert("update", Priority.LOW, headline="Also reported by Xinhua (zh)")
+    assert slack_message(headlined)["text"].startswith("Also reported by Xinhua (zh): ")
+    bare = story_alert("update", Priority.LOW)
+    assert slack_message(bare)["text"].startswith("Also reported by wire-en (en): ")
+
+
+def test_hostile_text_in_every_new_kind_stays_inert() -> None:
+    hostile = {
+        "title": HOSTILE + " <http://evil.example|x>",
+        "headline": "Awaited <!here> @channel <@U1>",
+        "outlet": "<!everyone> Evil",
+        "reported_by": ["<!channel> (kk)", "@here (zh)"],
+        "languages": ["<@U2>"],
+        "source": "<script>src</script>",
+    }
+    update = OutboxAlert(
+        id=3,
+        channel="team",
+        kind="update",
+        key="update:x",
+        payload=dict(item(**hostile)),
+        priority=Priority.LOW,
+    )
+    folded = alert(
+        {
+            "title": "digest",
+            "items": [item(story_id="s1", **hostile)],
+            "updates": [
+                {"story_id": "s1", "title": HOSTILE, "url": URL, "reports": [item(**hostile)]},
+                {
+                    "story_id": "s9",
+                    "title": HOSTILE,
+                    "url": "javascript:x",
+                    "reports": [item(**hostile)],
+                },
+            ],
+        },
+        kind="digest",
+    )
+    for kind in ("story", "breaking", "development"):
+        case = story_alert(kind, Priority.URGENT, **hostile)
+        _assert_inert(slack_message(case), email_content(case).html)
+    _assert_inert(slack_message(update), email_content(update).html)
+    _assert_inert(slack_message(folded), email_content(folded).html)
+    subject = email_content(story_alert("development", Priority.URGENT, headline="a\r\nBcc: x"))
+    assert "\n" not in subject.subject and "\r" not in subject.subject
+
+
+def _assert_inert(message: dict[str, Any], html: str) -> None:
+    dumped = json.dumps(message, ensure_ascii=False)
+    for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U1>", "<@U2>", "<script>"):
+        assert raw not in dumped and raw not in html
+    for ping in ("@here", "@channel", "@everyone"):
+        assert ping not in dumped
+    for text in texts(message):
+        for link in links(text):
+            target = link.split("|", 1)[0]
+            assert target.startswith(("https://example.org/", "https://kazinform.kz/"))
+            assert "evil.example" not in target
+
+
+def test_folded_digest_groups_further_reports_under_their_story() -> None:
+    reports = [
+        item(
+            item_id="r1",
+            source="kazinform-kk",
+            language="kk",
+            url="https://kazinform.kz/1",
+            outlet="Kazinform",
+            story_id="s1",
+        ),
+        item(
+            item_id="r2",
+            source="xinhua-zh",
+            language="zh",
+            url="https://xinhua.example/2",
+            outlet="Xinhua",
+            story_id="s1",
+        ),
+    ]
+    earlier = [item(item_id="r3", source="aa-tr", language="tr", outlet="Anadolu", story_id="s0")]
+    payload = {
+        "title": "monitor digest: 2 new stories, 3 further reports",
+        "items": [
+            item(story_id="s1"),
+            item(story_id="s2", title="Gwadar port", priority="urgent", headline="Awaited: X"),
+        ],
+        "updates": [
+            {"story_id": "s1", "title": "t", "url": URL, "watchlist_title": "", "reports": reports},
+            {
+                "story_id": "s0",
+                "title": "An earlier story",
+                "url": "https://example.org/old",
+                "watchlist_title": "Kazakhstan–Pakistan",
+                "reports": earlier,
+            },
+        ],
+    }
+    digest = alert(payload, kind="digest", key="digest:1-5:abc")
+    message = slack_message(digest)
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert "Also reported by <https://kazinform.kz/1|Kazinform (kk)>, " in sections[0]
+    assert "<https://xinhua.example/2|Xinhua (zh)>" in sections[0]
+    assert sections[1].startswith("*URGENT* *Awaited: X* <https://example.org/")
+    assert sections[2] == "*Further reports of earlier stories*"
+    assert sections[3].startswith("<https://example.org/old|An earlier story>\n")
+    assert sections[3].endswith(
+        "\nAlso reported by <https://example.org/news/1?a=1&amp;b=2|Anadolu (tr)>"
+    )
+    assert message["text"].endswith(": 2 items, 3 further reports")
+
+    plain = plain_message(digest)
+    assert plain.body.startswith("2 items, 3 further reports\n\n1. Kazakhstan and Pakistan")
+    assert "   Also reported by Kazinform (kk), Xinhua (zh)" in plain.body
+    assert "     - Xinhua (zh): Kazakhstan and Pakistan sign a transit deal " in plain.body
+    assert "2. [URGENT] Awaited: X: Gwadar port" in plain.body
+    assert "- An earlier story https://example.org/old\n   Also reported by Anadolu (tr)" in (
+        plain.body
+    )
+    html = email_content(digest).html
+    assert '<a href="https://kazinform.kz/1">Kazinform (kk)</a>' in html
+    assert "<h3>Further reports of earlier stories</h3>" in html
+
+
+def test_an_email_reply_threads_under_its_parent() -> None:
+    parent = story_alert("story", Priority.NORMAL)
+    reply = story_alert("update", Priority.LOW, key="update:i2:kz-pk", outlet="Kazinform")
+    content = email_content(reply, parent)
+    assert content.in_reply_to == message_id("story:s1:kz-pk")
+    assert content.message_id == message_id("update:i2:kz-pk")
+    assert content.subject == "Re: " + email_content(parent).subject
+    assert "Also reported by Kazinform (en)" in content.text
+    message = build_message(content, "m@example.org", ["a@example.org"])
+    assert message["In-Reply-To"] == message["References"] == message_id("story:s1:kz-pk")
+    assert email_content(reply).in_reply_to is None
+    assert build_message(email_content(reply), "m@example.org", ["a@b.org"])["In-Reply-To"] is None
+
+
+def test_a_digest_with_many_further_reports_stays_within_slack_limits() -> None:
+    groups = [
+        {"story_id": f"old{n}", "title": f"earlier {n}", "url": URL, "reports": [item()] * 30}
+        for n in range(60)
+    ]
+    payload = {"title": "digest", "items": [item(story_id=f"s{n}") for n in range(10)]}
+    message = slack_message(alert({**payload, "updates": groups}, kind="digest"))
+    blocks = message["blocks"]
+    assert len(blocks) <= 50
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert len(sections) == DIGEST_ITEMS_SHOWN
+    assert all(len(text) <= 3000 for text in sections)
+    # 10 stories and 29 earlier ones shown (one section is the heading): 31 not shown.
+    assert message["text"].endswith(": 10 items, 1800 further reports, 31 not shown")
+    assert sections[-1].count("Also reported by") == 1 and "+18 more" in sections[-1]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from pydantic import SecretStr
 from monitor.alerts.slack import SlackSender
 from monitor.config import SlackChannel
 from monitor.errors import ChannelError, RateLimited
-from monitor.models import OutboxAlert
+from monitor.models import OutboxAlert, Priority
 from tests.localserver import LocalServer, Request, Response
 
 HOSTILE = "<!channel> <script>alert(1)</script> @here"
@@ -172,3 +173,108 @@ def test_unknown_kind_is_permanent(server: LocalServer) -> None:
         send(sender(url), weird)
     assert caught.value.permanent
     assert server.requests_to("/hook") == []
+
+
+# --- Web API (bot token): chat.postMessage, which threads ------------------------------------
+
+TOKEN = "xoxb-secret-token"
+
+
+def bot(server: LocalServer, **kwargs: Any) -> SlackSender:
+    config = SlackChannel(bot_token=SecretStr(TOKEN), channel="C0123", api_url=server.url("/api"))
+    return SlackSender("team", config, **kwargs)
+
+
+def api(server: LocalServer, *answers: Response) -> list[Request]:
+    """A fake Slack Web API: `answers` in turn, then ok with a fresh ts; returns its log."""
+    log: list[Request] = []
+    queue = list(answers)
+    lock = threading.Lock()
+
+    def handle(request: Request) -> Response:
+        with lock:
+            log.append(request)
+            if queue:
+                return queue.pop(0)
+            ts = f"1700000000.{len(log):06d}"
+            return Response(200, json.dumps({"ok": True, "channel": "C0123", "ts": ts}).encode())
+
+    server.route("/api/chat.postMessage", handler=handle)
+    return log
+
+
+def slack_error(error: str, status: int = 200, **headers: str) -> Response:
+    return Response(status, json.dumps({"ok": False, "error": error}).encode(), headers)
+
+
+def test_bot_posts_to_its_channel_with_the_token_and_returns_the_ts(server: LocalServer) -> None:
+    log = api(server)
+    receipt = asyncio.run(bot(server).send(alert()))
+    assert receipt == "1700000000.000001"
+    [request] = log
+    assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    body = json.loads(request.body)
+    assert body["channel"] == "C0123" and "thread_ts" not in body
+    assert body["blocks"][-1]["block_id"] == f"monitor-key:{KEY}"
+    assert "&lt;!channel&gt;" in body["blocks"][1]["text"]["text"]
+
+
+def test_bot_replies_in_the_thread_of_the_parents_receipt(server: LocalServer) -> None:
+    log = api(server)
+    parent = OutboxAlert(id=1, channel="team", kind="story", key="story:1", payload={})
+    threaded = replace(parent, receipt="1699999999.000042")
+    asyncio.run(bot(server).send(alert(), parent))  # a parent without receipt: no thread
+    asyncio.run(bot(server).send(alert(), threaded))
+    urgent = replace(alert(), priority=Priority.URGENT)
+    asyncio.run(bot(server).send(urgent, threaded))
+    bodies = [json.loads(r.body) for r in log]
+    assert "thread_ts" not in bodies[0]
+    assert bodies[1]["thread_ts"] == "1699999999.000042"
+    assert bodies[1]["reply_broadcast"] is False
+    assert bodies[2]["reply_broadcast"] is True  # urgent news shows in the channel too
+
+
+def test_webhook_cannot_thread(server: LocalServer) -> None:
+    url = server.route("/hook", "ok", content_type="text/plain")
+    parent = OutboxAlert(id=1, channel="team", kind="story", key="s", payload={}, receipt="1.2")
+    assert asyncio.run(sender(url).send(alert(), parent)) is None
+    body = json.loads(server.requests_to("/hook")[0].body)
+    assert "thread_ts" not in body and "channel" not in body
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        slack_error("ratelimited", 429, **{"Retry-After": "30"}),
+        slack_error("ratelimited", 200, **{"Retry-After": "30"}),
+        slack_error("rate_limited", 200, **{"Retry-After": "30"}),
+    ],
+)
+def test_bot_rate_limits_honour_retry_after(server: LocalServer, answer: Response) -> None:
+    api(server, answer)
+    with pytest.raises(RateLimited) as caught:
+        asyncio.run(bot(server).send(alert()))
+    assert caught.value.retry_after == 30.0 and not caught.value.permanent
+
+
+@pytest.mark.parametrize(
+    ("answer", "permanent"),
+    [
+        (slack_error("invalid_auth"), True),
+        (slack_error("channel_not_found"), True),
+        (slack_error("not_in_channel"), True),
+        (slack_error("missing_scope"), True),
+        (slack_error("internal_error"), False),
+        (slack_error("fatal_error"), False),
+        (slack_error("service_unavailable", 503), False),
+        (Response(200, b"<html>proxy error</html>"), False),
+        (Response(200, b"[1, 2]"), False),
+    ],
+)
+def test_bot_api_errors(server: LocalServer, answer: Response, permanent: bool) -> None:
+    api(server, answer)
+    with pytest.raises(ChannelError) as caught:
+        asyncio.run(bot(server).send(alert()))
+    assert caught.value.permanent is permanent
+    assert not isinstance(caught.value, RateLimited)
+    assert TOKEN not in str(caught.value)

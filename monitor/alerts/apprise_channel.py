@@ -32,7 +32,8 @@ class AppriseSender:
     def __repr__(self) -> str:
         return f"AppriseSender({self.name!r})"
 
-    async def send(self, alert: OutboxAlert) -> None:
+    async def send(self, alert: OutboxAlert, parent: OutboxAlert | None = None) -> None:
+        """Notify; Apprise services cannot thread, so `parent` is not used."""
         if not self._usable:
             raise ChannelError(self.name, "Apprise does not understand the URL", permanent=True)
         try:

@@ -1,10 +1,21 @@
-"""Outbox delivery: send due alerts, record each outcome, schedule retries.
+"""Outbox delivery: fold what waits for a digest, send due alerts, record each outcome,
+schedule retries.
 
-    store.due_alerts --> per channel, in queue order --> Sender.send
-        ok                      mark_alert_sent
+    folding.fold_due: each channel's due `fold` alerts --> one digest alert
+    store.due_alerts --> per channel, in queue order --> Sender.send(alert, parent)
+        ok                      mark_alert_sent (with the channel's receipt: a Slack ts)
         ChannelError            mark_alert_failed(next_attempt = backoff), channel paused
         RateLimited             the same, waiting at least Retry-After
         permanent / too many    mark_alert_failed(next_attempt = None): dead
+
+Delivery is at least once, and once in all but one window: a kill after the channel accepted
+an alert and before `mark_alert_sent` sends it again on the next run, with the same
+idempotency key (Slack block_id, email Message-ID), so the receiver can drop the repeat.
+
+Threads: an alert with a `thread_key` replies to the alert queued under that key on the same
+channel (or to the digest that carried it). While that parent is not sent, the reply waits
+(it goes out after the parent in the same round when it can); when the parent is dead or was
+never queued, the reply goes out on its own.
 
 Channels are independent: each drains its own queue concurrently with the others, so a slow or
 broken channel never holds up another. Within a channel alerts go out in the order they were
@@ -20,6 +31,7 @@ and is reported as waiting.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +40,7 @@ from weakref import WeakKeyDictionary
 
 from loguru import logger
 
+from monitor.alerts.folding import fold_due
 from monitor.config import AlertSettings
 from monitor.errors import ChannelError, RateLimited
 from monitor.models import OutboxAlert
@@ -41,11 +54,13 @@ SCAN_MAX = 10_000
 
 class Sender(Protocol):
     """One configured alert channel. `send` raises ChannelError (RateLimited on 429); any
-    other exception is treated as a retryable failure."""
+    other exception is treated as a retryable failure. `parent` is the sent alert this one
+    replies to (None: not a reply); the result is the channel's receipt for the message (a
+    Slack ts), kept so that later replies can find their thread."""
 
     name: str
 
-    async def send(self, alert: OutboxAlert) -> None: ...
+    async def send(self, alert: OutboxAlert, parent: OutboxAlert | None = None) -> str | None: ...
 
 
 @dataclass
@@ -53,7 +68,8 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0  # will be retried
     dead: int = 0  # given up: permanent error or max_attempts
-    waiting: int = 0  # due, but their channel has no sender or is paused
+    waiting: int = 0  # due, but their channel has no sender or is paused, or their parent unsent
+    folded: int = 0  # put into a digest alert this round
     errors: dict[str, list[str]] = field(default_factory=dict)  # by channel name
 
     def add_error(self, channel: str, message: str) -> None:
@@ -92,8 +108,10 @@ async def deliver_due(
     settings: AlertSettings,
     limit: int = 100,
 ) -> DeliveryReport:
-    """Deliver up to `limit` due alerts through their channels and record every outcome."""
+    """Fold the alerts due for a digest, then deliver up to `limit` due alerts through their
+    channels and record every outcome."""
     report = DeliveryReport()
+    report.folded = fold_due(store, senders.keys(), now)
 
     def ready(channel: str) -> bool:
         sender = senders.get(channel)
@@ -126,13 +144,14 @@ async def deliver_due(
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
-    if report.sent or report.failed or report.dead:
+    if report.sent or report.failed or report.dead or report.folded:
         logger.info(
-            "alerts: {} sent, {} failed, {} dead, {} waiting",
+            "alerts: {} sent, {} failed, {} dead, {} waiting, {} folded into digests",
             report.sent,
             report.failed,
             report.dead,
             report.waiting,
+            report.folded,
         )
     return report
 
@@ -162,28 +181,68 @@ async def _drain(
     settings: AlertSettings,
     report: DeliveryReport,
 ) -> None:
-    """Send one channel's alerts in order; stop at the first retryable failure."""
-    for index, alert in enumerate(queue):
-        try:
-            await sender.send(alert)
-        except ChannelError as exc:
-            retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-            retry = _record_failure(
-                store, alert, str(exc), exc.permanent, retry_after, now, settings, report
-            )
-        except Exception as exc:  # a sender bug: keep the alert, keep the other channels going
-            logger.opt(exception=exc).error("alert channel {}: sender failed", alert.channel)
-            message = f"channel {alert.channel!r}: {type(exc).__name__}: {exc}"
-            retry = _record_failure(store, alert, message, False, None, now, settings, report)
-        else:
-            store.mark_alert_sent(alert.id, now)
-            report.sent += 1
-            logger.debug("alert {} sent via {}", alert.key, alert.channel)
+    """Send one channel's alerts in order; stop at the first retryable failure. A reply whose
+    parent is not sent yet goes to the back of the queue once (its parent, a digest folded
+    this round, may be behind it), then waits for another round."""
+    todo = deque(queue)
+    requeued: set[int] = set()
+    while todo:
+        alert = todo.popleft()
+        parent = _parent(store, alert)
+        if parent is not None and parent.sent_at is None:
+            if alert.id in requeued:
+                report.waiting += 1
+            else:
+                requeued.add(alert.id)
+                todo.append(alert)
             continue
+        retry = await _attempt(store, sender, alert, parent, now, settings, report)
         if retry is not None:
             _paused[sender] = retry
-            report.waiting += len(queue) - index - 1
+            report.waiting += len(todo)
             return
+
+
+def _parent(store: Store, alert: OutboxAlert) -> OutboxAlert | None:
+    """The alert `alert` replies to: the one queued under its thread key on its channel, or
+    the digest that carried that one. None (send it on its own) when there is none, or when
+    it is dead and so will never have a thread."""
+    if alert.thread_key is None:
+        return None
+    parent = store.find_alert(alert.channel, alert.thread_key)
+    if parent is not None and parent.folded_into is not None:
+        parent = store.get_alert(parent.folded_into)
+    if parent is None or (parent.sent_at is None and parent.next_attempt is None):
+        return None
+    return parent
+
+
+async def _attempt(
+    store: Store,
+    sender: Sender,
+    alert: OutboxAlert,
+    parent: OutboxAlert | None,
+    now: datetime,
+    settings: AlertSettings,
+    report: DeliveryReport,
+) -> datetime | None:
+    """Send one alert and record the outcome; returns when to retry after a retryable
+    failure (the channel pauses until then), else None."""
+    try:
+        receipt = await sender.send(alert, parent)
+    except ChannelError as exc:
+        retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+        return _record_failure(
+            store, alert, str(exc), exc.permanent, retry_after, now, settings, report
+        )
+    except Exception as exc:  # a sender bug: keep the alert, keep the other channels going
+        logger.opt(exception=exc).error("alert channel {}: sender failed", alert.channel)
+        message = f"channel {alert.channel!r}: {type(exc).__name__}: {exc}"
+        return _record_failure(store, alert, message, False, None, now, settings, report)
+    store.mark_alert_sent(alert.id, now, receipt)
+    report.sent += 1
+    logger.debug("alert {} sent via {}", alert.key, alert.channel)
+    return None
 
 
 def _record_failure(

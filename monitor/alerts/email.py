@@ -9,7 +9,10 @@ server without STARTTLS/AUTH is permanent; a 4xx reply, a refused connection, a 
 TLS failure is retried from the outbox. The password never appears in an error.
 
 Each message is multipart/alternative (text, then HTML) and carries a Message-ID derived from
-the alert's idempotency key, so every attempt of one alert is the same message.
+the alert's idempotency key, so every attempt of one alert is the same message. An alert that
+replies to another (a development or breaking alert under its story's first alert) names that
+alert's Message-ID (or that of the digest which carried it) in In-Reply-To and References, and
+takes its subject with "Re: ", so mail clients thread them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ def build_message(content: EmailContent, sender: str, recipients: list[str]) -> 
     message["To"] = ", ".join(recipients)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = content.message_id
+    if content.in_reply_to:
+        message["In-Reply-To"] = content.in_reply_to
+        message["References"] = content.in_reply_to
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to alerts
     message.set_content(content.text)
     message.add_alternative(content.html, subtype="html")
@@ -57,10 +63,13 @@ class EmailSender:
     def __repr__(self) -> str:
         return f"EmailSender({self.name!r})"
 
-    async def send(self, alert: OutboxAlert) -> None:
+    async def send(self, alert: OutboxAlert, parent: OutboxAlert | None = None) -> None:
+        """Mail `alert`, as a reply to `parent` when given. Mail servers answer no id to keep:
+        the receipt is None (a reply finds its parent's Message-ID from the parent's key)."""
         config = self._config
         try:
-            message = build_message(email_content(alert), config.sender, config.recipients)
+            content = email_content(alert, parent)
+            message = build_message(content, config.sender, config.recipients)
         except PayloadError as exc:
             raise ChannelError(self.name, str(exc), permanent=True) from exc
         except ValueError as exc:  # a From/To setting with a line break, refused by the policy

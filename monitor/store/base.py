@@ -8,11 +8,12 @@ PostgreSQL database without polling a source twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from monitor.config import StorySettings
 from monitor.models import (
     CorpusEntry,
     Evidence,
@@ -23,14 +24,16 @@ from monitor.models import (
     SaveResult,
     SourceState,
 )
+from monitor.stories.cluster import StoryFacts
 
 
 @dataclass(frozen=True)
 class StoredItem:
-    """An item as read back, with the watchlists it matched."""
+    """An item as read back, with the watchlists it matched and its story."""
 
     item: Item
     matches: tuple[Match, ...]
+    story_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,42 @@ class ItemWrite:
     item: Item
     matches: tuple[Match, ...] = ()
     alerts: tuple[AlertIntent, ...] = ()
-    evidence: Evidence = Evidence()
+    evidence: Evidence = field(default_factory=Evidence)
     alert: bool = False  # may this item alert (fresh, asked for, recent enough)?
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the alert policy decided for one saved item."""
+
+    alerts: tuple[AlertIntent, ...] = ()
+    alerted: tuple[str, ...] = ()  # watchlists the story now counts as alerted for
+
+
+class Policy(Protocol):
+    """The alert policy, called by `save_items` inside the transaction, once per new matched
+    item, after the item joined its story (see `monitor.stories.policy`)."""
+
+    @property
+    def stories(self) -> StorySettings: ...
+
+    def decide(self, write: ItemWrite, facts: StoryFacts) -> Decision: ...
+
+
+@dataclass(frozen=True)
+class StorySummary:
+    """One story as `monitor stories` lists it."""
+
+    id: str
+    title: str
+    first_at: datetime  # publication time of its first report
+    created_at: datetime  # when the monitor first saw it
+    size: int
+    languages: tuple[str, ...]
+    outlets: tuple[str, ...]
+    sources: tuple[str, ...]
+    watchlists: tuple[str, ...]
+    alerted: tuple[str, ...]
 
 
 class Store(Protocol):
@@ -117,16 +154,49 @@ class Store(Protocol):
         watchlist; queue `alerts` in the outbox (ignoring a key already queued). Returns
         "unchanged" (and writes nothing) when the stored content hash is the same."""
 
-    def save_items(self, batch: Sequence[ItemWrite]) -> list[SaveResult]:
+    def save_items(
+        self, batch: Sequence[ItemWrite], policy: Policy | None = None
+    ) -> list[SaveResult]:
         """`save_item` for many items in ONE transaction (a page of a feed): the results in
-        order. Fewer commits is most of the difference on the first poll of many feeds."""
+        order. Fewer commits is most of the difference on the first poll of many feeds.
+
+        Every new item joins a story or starts one (`monitor.stories.cluster`, with the
+        policy's story settings, defaults without a policy); an item without enough evidence
+        (`ItemWrite.evidence`) starts its own. For each new matched item `policy.decide` is
+        given the story's facts and its alerts are queued with the item's own."""
 
     def set_matches(
-        self, item_id: str, found: Sequence[Match], watchlists: Sequence[str]
+        self,
+        item_id: str,
+        found: Sequence[Match],
+        watchlists: Sequence[str],
+        evidence: Evidence | None = None,
+        stories: StorySettings | None = None,
     ) -> list[CorpusEntry]:
         """Re-matching: replace the stored matches of `item_id` for `watchlists` (only those)
         with `found`, and allocate a corpus entry for each watchlist newly matched (one that
-        never had this item in its corpus). A corpus file, once written, stays."""
+        never had this item in its corpus). A corpus file, once written, stays. With
+        `evidence`, an item alone in its story may join another one (found as on save); the
+        story records the watchlists it now matches (never as alerted)."""
+
+    # --- stories ---
+    def alert_stories(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        build: Callable[[Sequence[tuple[str, str]]], Sequence[AlertIntent]],
+    ) -> int:
+        """For (story, watchlist) pairs: in one transaction, mark as alerted those not yet
+        alerted, and queue the alerts `build` makes for them (a digest). Returns the number
+        of outbox rows queued."""
+
+    def iter_stories(
+        self,
+        watchlist: str | None = None,
+        since: datetime | None = None,
+        matched_only: bool = True,
+    ) -> Iterator[StorySummary]:
+        """Stories oldest first by first report; `since` on the first report's time. By
+        default only stories that matched a watchlist (`watchlist`: that one)."""
 
     def iter_items(
         self,
@@ -144,18 +214,37 @@ class Store(Protocol):
 
     def mark_corpus_written(self, entries: Sequence[CorpusEntry]) -> None: ...
 
-    # --- alert outbox ---
+    # --- alert outbox (implemented in outbox.py) ---
     def enqueue_alerts(self, alerts: Sequence[AlertIntent]) -> list[int]:
         """Queue alerts outside an item transaction (digests, tests). Returns new ids; a key
         already queued for the channel is not queued again."""
 
     def due_alerts(self, now: datetime, limit: int = 100) -> list[OutboxAlert]:
-        """Unsent, not dead alerts whose next attempt is due."""
+        """Unsent, not dead alerts whose next attempt is due, oldest first. Alerts waiting to
+        be folded into a digest (`fold`) are not among them: see `due_folds`."""
 
-    def mark_alert_sent(self, alert_id: int, now: datetime) -> None: ...
+    def due_folds(self, now: datetime, limit: int = 1000) -> list[OutboxAlert]:
+        """Unsent, not dead `fold` alerts whose time (next attempt) has come, by channel, then
+        oldest first."""
+
+    def fold_alerts(self, members: Sequence[int], digest: AlertIntent, now: datetime) -> int | None:
+        """In ONE transaction: queue `digest` (its key derived from the members, so a second
+        fold of the same members finds it taken) and mark every member sent at `now` and
+        folded into it. Returns the digest's id; None, with nothing written, when any member
+        is not a pending fold alert of the digest's channel any more (another worker folded
+        it first). A kill before the commit leaves the members as they were."""
+
+    def mark_alert_sent(self, alert_id: int, now: datetime, receipt: str | None = None) -> None:
+        """Record delivery, and what the channel answered (a Slack message ts) when it
+        matters for replies."""
 
     def mark_alert_failed(self, alert_id: int, error: str, next_attempt: datetime | None) -> None:
         """Record a failed attempt; `next_attempt=None` marks the alert dead (permanent)."""
+
+    def find_alert(self, channel: str, key: str) -> OutboxAlert | None:
+        """The alert queued on `channel` under `key` (the parent of a thread reply)."""
+
+    def get_alert(self, alert_id: int) -> OutboxAlert | None: ...
 
     def list_alerts(self) -> list[OutboxAlert]: ...
 

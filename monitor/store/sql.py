@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from alembic import command
@@ -33,22 +33,36 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
+from monitor.config import StorySettings
 from monitor.errors import StoreError
 from monitor.models import (
     CorpusEntry,
+    Evidence,
     Hit,
     Item,
     Match,
-    OutboxAlert,
-    Priority,
     SaveResult,
     SaveStatus,
     SourceState,
     hex16,
     utcnow,
 )
-from monitor.store.base import AlertIntent, ItemWrite, StoredItem
-from monitor.store.schema import corpus, cursors, items, matches, metadata, outbox, sources
+from monitor.store.base import AlertIntent, ItemWrite, Policy, StoredItem, StorySummary
+from monitor.store.outbox import OutboxMixin
+from monitor.store.schema import (
+    corpus,
+    cursors,
+    items,
+    matches,
+    metadata,
+    sources,
+    stories,
+    story_watchlists,
+)
+from monitor.store.sqlutil import describe as _describe
+from monitor.store.sqlutil import mapped as _mapped
+from monitor.store.stories_sql import StoryBook
+from monitor.stories.cluster import outlet
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -60,9 +74,6 @@ PAGE = 500  # rows per round trip in iter_items
 SAVE_ATTEMPTS = 3
 
 _BEGIN = "monitor_sqlite_begin"  # execution option: how the SQLite transaction begins
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def engine_url(url: str) -> str:
@@ -81,26 +92,6 @@ def engine_url(url: str) -> str:
             "use sqlite:///path/to/file.db or postgresql://user@host/db"
         )
     return parsed.render_as_string(hide_password=False)
-
-
-def _describe(exc: sa.exc.SQLAlchemyError) -> str:
-    """The driver's message without SQLAlchemy's statement dump and documentation link."""
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _mapped(method: Callable[P, R]) -> Callable[P, R]:
-    """Raise StoreError for any SQLAlchemy error, naming the store operation."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store.{method.__name__}: {_describe(exc)}") from exc
-
-    return wrapper
 
 
 # --- engines --------------------------------------------------------------------------------
@@ -241,25 +232,6 @@ def _source_from_row(row: sa.Row[Any]) -> SourceState:
     return SourceState(**{name: getattr(row, name) for name in SOURCE_FIELDS})
 
 
-def _alert_from_row(row: sa.Row[Any]) -> OutboxAlert:
-    return OutboxAlert(
-        id=row.id,
-        channel=row.channel,
-        kind=row.kind,
-        key=row.key,
-        payload=row.payload,
-        attempts=row.attempts,
-        next_attempt=row.next_attempt,
-        sent_at=row.sent_at,
-        last_error=row.last_error,
-        priority=Priority(row.priority),
-        thread_key=row.thread_key,
-        fold=row.fold,
-        receipt=row.receipt,
-        folded_into=row.folded_into,
-    )
-
-
 def _corpus_from_row(row: sa.Row[Any]) -> CorpusEntry:
     return CorpusEntry(
         watchlist=row.watchlist, seq=row.seq, item_id=row.item_id, corpus_id=row.corpus_id
@@ -310,7 +282,7 @@ def _unique_matches(found: Sequence[Match]) -> list[Match]:
     return list(_unique_matches_by_watchlist(found).values())
 
 
-class SqlStore:
+class SqlStore(OutboxMixin):
     """One database, SQLite or PostgreSQL. Thread-safe: each call takes its own pooled
     connection and transaction."""
 
@@ -542,7 +514,7 @@ class SqlStore:
                 return None
             row = next((r for r in rows if r.id == id_or_url), rows[0])
             found = self._matches_of(conn, [row.id])
-        return StoredItem(_item_from_row(row), tuple(found.get(row.id, ())))
+        return StoredItem(_item_from_row(row), tuple(found.get(row.id, ())), row.story_id)
 
     def _matches_of(self, conn: sa.Connection, item_ids: Sequence[str]) -> dict[str, list[Match]]:
         if not item_ids:
@@ -566,12 +538,14 @@ class SqlStore:
         return self.save_items([ItemWrite(item, tuple(matches), tuple(alerts))])[0]
 
     @_mapped
-    def save_items(self, batch: Sequence[ItemWrite]) -> list[SaveResult]:
+    def save_items(
+        self, batch: Sequence[ItemWrite], policy: Policy | None = None
+    ) -> list[SaveResult]:
         """See `Store.save_items`: one transaction for the whole batch."""
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
                 with self._transaction() as conn:
-                    return self._save_batch(conn, batch)
+                    return self._save_batch(conn, batch, policy)
             except sa.exc.IntegrityError:
                 # PostgreSQL: another worker inserted the same item (or gave it this corpus
                 # entry) after we looked. Run again: it is now found and compared.
@@ -579,10 +553,22 @@ class SqlStore:
                     raise
         raise AssertionError("unreachable")
 
-    def _save_batch(self, conn: sa.Connection, batch: Sequence[ItemWrite]) -> list[SaveResult]:
+    def _book(self, conn: sa.Connection, settings: StorySettings | None) -> StoryBook:
+        return StoryBook(
+            conn,
+            settings or StorySettings(),
+            lambda key: self._lock(conn, key),
+            utcnow(),
+            self._values_in,
+        )
+
+    def _save_batch(
+        self, conn: sa.Connection, batch: Sequence[ItemWrite], policy: Policy | None
+    ) -> list[SaveResult]:
         """Items that are new (the common case on a first poll) are inserted with one
-        executemany; the others go one by one through `_save_item`. Corpus numbers are still
-        given in batch order."""
+        executemany; the others go one by one through `_save_item`. Each new item joins its
+        story first (in batch order, so a later item can join an earlier one's story); corpus
+        numbers are given in batch order."""
         ids = [w.item.id for w in batch]
         urls = [w.item.url for w in batch if w.item.url]
         taken: set[str] = set()
@@ -599,9 +585,14 @@ class SqlStore:
             if not keys & taken:
                 fresh.append(write)
             taken |= keys  # a second write of the same item in this batch is not fresh
-        fresh_ids = {id(w) for w in fresh}
+        book = self._book(conn, policy.stories if policy else None)
+        assigned = {id(w): book.assign(w.item, w.evidence) for w in fresh}
+        book.flush()
         if fresh:
-            conn.execute(_INSERT_ITEM, [_item_values(w.item) for w in fresh])
+            conn.execute(
+                _INSERT_ITEM,
+                [_item_values(w.item) | {"story_id": assigned[id(w)].story_id} for w in fresh],
+            )
             values = [
                 _match_values(w.item.id, m) for w in fresh for m in _unique_matches(w.matches)
             ]
@@ -609,17 +600,27 @@ class SqlStore:
                 conn.execute(_INSERT_MATCHES, values)
         results = []
         for write in batch:
-            if id(write) not in fresh_ids:
+            story = assigned.get(id(write))
+            if story is None:
                 results.append(self._save_item(conn, write.item, write.matches, write.alerts))
                 continue
             item = write.item
             corpus_id = hex16(item.url) if item.url else item.id
+            unique = _unique_matches_by_watchlist(write.matches)
             entries = [
-                self._allocate(conn, watchlist, item.id, corpus_id)
-                for watchlist in sorted(_unique_matches_by_watchlist(write.matches))
+                self._allocate(conn, watchlist, item.id, corpus_id) for watchlist in sorted(unique)
             ]
-            alert_ids = self._enqueue(conn, write.alerts)
-            results.append(SaveResult("new", item.id, tuple(entries), tuple(alert_ids)))
+            alerts = list(write.alerts)
+            if unique:
+                facts = book.facts(item, story, sorted(unique))
+                if policy is not None:
+                    decision = policy.decide(write, facts)
+                    alerts.extend(decision.alerts)
+                    book.mark_alerted(story.story_id, decision.alerted)
+            alert_ids = self._enqueue(conn, alerts)
+            results.append(
+                SaveResult("new", item.id, tuple(entries), tuple(alert_ids), story.story_id)
+            )
         return results
 
     def _save_item(
@@ -638,8 +639,11 @@ class SqlStore:
 
         status: SaveStatus
         previous: set[str] = set()  # watchlists that already have this item in their corpus
-        if stored is None:
-            conn.execute(_INSERT_ITEM, values)
+        if stored is None:  # only when a concurrent writer removed it between two looks
+            book = self._book(conn, None)
+            book.assign(item, Evidence())
+            book.flush()
+            conn.execute(_INSERT_ITEM, values | {"story_id": item.id})
             status, item_id, url = "new", item.id, item.url
         elif stored.content_hash == values["content_hash"]:
             if item.entry_hash and stored.entry_hash != item.entry_hash:
@@ -673,17 +677,29 @@ class SqlStore:
 
     @_mapped
     def set_matches(
-        self, item_id: str, found: Sequence[Match], watchlists: Sequence[str]
+        self,
+        item_id: str,
+        found: Sequence[Match],
+        watchlists: Sequence[str],
+        evidence: Evidence | None = None,
+        stories: StorySettings | None = None,
     ) -> list[CorpusEntry]:
         """See `Store.set_matches`."""
         chosen = set(watchlists)
         unique = {w: m for w, m in _unique_matches_by_watchlist(found).items() if w in chosen}
         with self._transaction() as conn:
             row = conn.execute(
-                sa.select(items.c.id, items.c.url).where(items.c.id == item_id)
+                sa.select(items.c.id, items.c.url, items.c.story_id).where(items.c.id == item_id)
             ).first()
             if row is None:
                 raise StoreError(f"store.set_matches: no item {item_id!r}")
+            if unique:
+                # Story lock before corpus locks, as in save_items.
+                book = self._book(conn, stories)
+                story_id = row.story_id or item_id
+                if evidence is not None:
+                    story_id = book.rejoin(item_id, evidence)
+                book.record_watchlists(story_id, item_id, sorted(unique))
             conn.execute(
                 sa.delete(matches).where(
                     matches.c.item_id == item_id,
@@ -756,7 +772,10 @@ class SqlStore:
             rows = conn.execute(stmt).all()
             found = self._matches_of(conn, [row.id for row in rows])
         return [
-            (row.dated_at, StoredItem(_item_from_row(row), tuple(found.get(row.id, ()))))
+            (
+                row.dated_at,
+                StoredItem(_item_from_row(row), tuple(found.get(row.id, ())), row.story_id),
+            )
             for row in rows
         ]
 
@@ -764,6 +783,79 @@ class SqlStore:
     def count_items(self) -> int:
         with self._transaction(write=False) as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(items)).scalar_one())
+
+    # --- stories ---
+
+    @_mapped
+    def alert_stories(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        build: Callable[[Sequence[tuple[str, str]]], Sequence[AlertIntent]],
+    ) -> int:
+        """See `Store.alert_stories`."""
+        with self._transaction() as conn:
+            new = self._book(conn, None).claim_alerts(pairs)
+            return len(self._enqueue(conn, build(new)))
+
+    def iter_stories(
+        self,
+        watchlist: str | None = None,
+        since: datetime | None = None,
+        matched_only: bool = True,
+    ) -> Iterator[StorySummary]:
+        """See `Store.iter_stories`. Read in pages, like `iter_items`."""
+        after: tuple[datetime, str] | None = None
+        while True:
+            page = self._stories_page(watchlist, since, matched_only, after)
+            yield from page
+            if len(page) < PAGE:
+                return
+            after = (page[-1].first_at, page[-1].id)
+
+    @_mapped
+    def _stories_page(
+        self,
+        watchlist: str | None,
+        since: datetime | None,
+        matched_only: bool,
+        after: tuple[datetime, str] | None,
+    ) -> list[StorySummary]:
+        stmt = sa.select(stories).order_by(stories.c.first_at, stories.c.id).limit(PAGE)
+        on_list = sa.exists().where(story_watchlists.c.story_id == stories.c.id)
+        if watchlist is not None:
+            stmt = stmt.where(on_list.where(story_watchlists.c.watchlist == watchlist))
+        elif matched_only:
+            stmt = stmt.where(on_list)
+        if since is not None:
+            stmt = stmt.where(stories.c.first_at >= since)
+        if after is not None:
+            stamp, last_id = after
+            stmt = stmt.where(
+                sa.or_(
+                    stories.c.first_at > stamp,
+                    sa.and_(stories.c.first_at == stamp, stories.c.id > last_id),
+                )
+            )
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(stmt).all()
+            ids = [row.id for row in rows]
+            reports: dict[str, list[Any]] = {}
+            if ids:
+                for item in conn.execute(
+                    sa.select(items.c.story_id, items.c.source, items.c.url, items.c.language)
+                    .where(self._values_in(items.c.story_id, ids))
+                    .order_by(items.c.dated_at, items.c.id)
+                ):
+                    reports.setdefault(item.story_id, []).append(item)
+            lists: dict[str, list[Any]] = {}
+            if ids:
+                for entry in conn.execute(
+                    sa.select(story_watchlists)
+                    .where(self._values_in(story_watchlists.c.story_id, ids))
+                    .order_by(story_watchlists.c.watchlist)
+                ):
+                    lists.setdefault(entry.story_id, []).append(entry)
+        return [_story_summary(row, reports.get(row.id, []), lists.get(row.id, [])) for row in rows]
 
     # --- corpus ---
 
@@ -793,87 +885,7 @@ class SqlStore:
         with self._transaction() as conn:
             conn.execute(stmt, [{"b_watchlist": e.watchlist, "b_seq": e.seq} for e in entries])
 
-    # --- outbox ---
-
-    def _enqueue(self, conn: sa.Connection, alerts: Sequence[AlertIntent]) -> list[int]:
-        now = utcnow()
-        stmt = (
-            self._insert(outbox)
-            .on_conflict_do_nothing(index_elements=["channel", "key"])
-            .returning(outbox.c.id)
-        )
-        new: list[int] = []
-        for alert in alerts:
-            row = {
-                "channel": alert.channel,
-                "kind": alert.kind,
-                "key": alert.key,
-                "payload": alert.payload,
-                "attempts": 0,
-                "next_attempt": alert.not_before or now,
-                "dead": False,
-                "created_at": now,
-                "priority": int(alert.priority),
-                "thread_key": alert.thread_key,
-                "fold": alert.fold,
-            }
-            alert_id = conn.execute(stmt, row).scalar_one_or_none()
-            if alert_id is not None:
-                new.append(alert_id)
-        return new
-
-    @_mapped
-    def enqueue_alerts(self, alerts: Sequence[AlertIntent]) -> list[int]:
-        if not alerts:
-            return []
-        with self._transaction() as conn:
-            return self._enqueue(conn, alerts)
-
-    @_mapped
-    def due_alerts(self, now: datetime, limit: int = 100) -> list[OutboxAlert]:
-        stmt = (
-            sa.select(outbox)
-            .where(
-                outbox.c.sent_at.is_(None),
-                outbox.c.dead == sa.false(),
-                outbox.c.next_attempt <= now,
-            )
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
-        with self._transaction(write=False) as conn:
-            return [_alert_from_row(row) for row in conn.execute(stmt)]
-
-    @_mapped
-    def mark_alert_sent(self, alert_id: int, now: datetime) -> None:
-        stmt = (
-            sa.update(outbox)
-            .where(outbox.c.id == alert_id)
-            .values(sent_at=now, next_attempt=None, attempts=outbox.c.attempts + 1)
-        )
-        with self._transaction() as conn:
-            conn.execute(stmt)
-
-    @_mapped
-    def mark_alert_failed(self, alert_id: int, error: str, next_attempt: datetime | None) -> None:
-        stmt = (
-            sa.update(outbox)
-            .where(outbox.c.id == alert_id)
-            .values(
-                attempts=outbox.c.attempts + 1,
-                last_error=error,
-                next_attempt=next_attempt,
-                dead=next_attempt is None,
-            )
-        )
-        with self._transaction() as conn:
-            conn.execute(stmt)
-
-    @_mapped
-    def list_alerts(self) -> list[OutboxAlert]:
-        with self._transaction(write=False) as conn:
-            rows = conn.execute(sa.select(outbox).order_by(outbox.c.id)).all()
-        return [_alert_from_row(row) for row in rows]
+    # --- outbox: see outbox.py (OutboxMixin) ---
 
     # --- cursors ---
 
@@ -895,6 +907,21 @@ class SqlStore:
                     index_elements=["key"], set_={"value": stmt.excluded.value}
                 )
             )
+
+
+def _story_summary(row: sa.Row[Any], reports: list[Any], lists: list[Any]) -> StorySummary:
+    return StorySummary(
+        id=row.id,
+        title=row.title,
+        first_at=row.first_at,
+        created_at=row.created_at,
+        size=len(reports) or row.size,
+        languages=tuple(dict.fromkeys(r.language for r in reports)),
+        outlets=tuple(dict.fromkeys(outlet(r.url, r.source) for r in reports)),
+        sources=tuple(dict.fromkeys(r.source for r in reports)),
+        watchlists=tuple(e.watchlist for e in lists),
+        alerted=tuple(e.watchlist for e in lists if e.alerted_at is not None),
+    )
 
 
 def _new_source(name: str, now: datetime) -> dict[str, Any]:

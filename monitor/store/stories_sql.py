@@ -1,0 +1,321 @@
+"""Stories on SQL: joining an item to a story inside the transaction that saves it, the facts
+the alert policy reads, and the listing of `monitor stories`.
+
+Runs on the caller's connection (SQLite or PostgreSQL). On PostgreSQL the transaction first
+takes the advisory lock `stories`, so two workers saving two reports of one event take turns
+and the second finds the story the first started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from monitor.config import StorySettings
+from monitor.models import Evidence, Item
+from monitor.store.schema import items, stories, story_keys, story_watchlists
+from monitor.stories import cluster
+from monitor.stories.cluster import Candidate, Report, StoryFacts
+
+CANDIDATES = 20  # stories read per item: those sharing the most keys within the window
+
+
+@dataclass
+class Assigned:
+    story_id: str
+    started: bool
+    republished: bool
+
+
+class StoryBook:
+    """Story work of one transaction. `lock` takes the PostgreSQL advisory lock (a no-op on
+    SQLite, whose write lock serialises writers already)."""
+
+    def __init__(
+        self,
+        conn: sa.Connection,
+        settings: StorySettings,
+        lock: Callable[[str], None],
+        now: datetime,
+        values_in: Callable[[sa.ColumnElement[Any], Sequence[str]], Any],
+    ) -> None:
+        self.conn = conn
+        self.settings = settings
+        self._lock = lock
+        self._locked = False
+        self.now = now
+        self._values_in = values_in
+        self._by_content: dict[str, str] = {}  # content hash -> story, for this batch
+        self.singletons: list[dict[str, Any]] = []  # story rows inserted together, later
+
+    # --- joining ---
+
+    def assign(self, item: Item, evidence: Evidence) -> Assigned:
+        """The story `item` joins or starts. Call before the item row is inserted."""
+        at = item.published or item.fetched_at
+        if not cluster.joinable(evidence, self.settings):
+            self.singletons.append(self._story_row(item, at, Evidence()))
+            return Assigned(item.id, started=True, republished=False)
+        if not self._locked:
+            self._lock("stories")
+            self._locked = True
+        republished = self._same_text(item.content_hash)
+        if republished is not None:
+            self._joined(republished, at, evidence)
+            return Assigned(republished, started=False, republished=True)
+        chosen = cluster.choose(evidence, at, self._candidates(evidence, at), self.settings)
+        if chosen is not None:
+            self._joined(chosen.story_id, at, evidence, chosen)
+            self._by_content[item.content_hash] = chosen.story_id
+            return Assigned(chosen.story_id, started=False, republished=False)
+        self.conn.execute(sa.insert(stories), self._story_row(item, at, evidence))
+        self._add_keys(item.id, evidence, at)
+        self._by_content[item.content_hash] = item.id
+        return Assigned(item.id, started=True, republished=False)
+
+    def flush(self) -> None:
+        """Insert the stories of items without evidence (one statement for the batch)."""
+        if self.singletons:
+            self.conn.execute(sa.insert(stories), self.singletons)
+            self.singletons = []
+
+    def _story_row(self, item: Item, at: datetime, evidence: Evidence) -> dict[str, Any]:
+        return {
+            "id": item.id,
+            "first_at": at,
+            "last_at": at,
+            "created_at": self.now,
+            "title": item.title,
+            "size": 1,
+            "evidence": cluster.evidence_json(evidence),
+        }
+
+    def _same_text(self, content_hash: str) -> str | None:
+        if content_hash in self._by_content:
+            return self._by_content[content_hash]
+        row = self.conn.execute(
+            sa.select(items.c.story_id)
+            .where(items.c.content_hash == content_hash, items.c.story_id.is_not(None))
+            .limit(1)
+        ).first()
+        return None if row is None else str(row.story_id)
+
+    def _candidates(self, evidence: Evidence, at: datetime) -> list[Candidate]:
+        wanted = cluster.keys(evidence)
+        window = timedelta(seconds=self.settings.window)
+        shared = sa.func.count().label("shared")
+        ranked = (
+            sa.select(story_keys.c.story_id, shared)
+            .where(
+                self._values_in(story_keys.c.key, wanted),
+                story_keys.c.first_at >= at - window,
+                story_keys.c.first_at <= at + window,
+            )
+            .group_by(story_keys.c.story_id)
+            .having(shared >= self.settings.min_shared)
+            .order_by(shared.desc(), story_keys.c.story_id)
+            .limit(CANDIDATES)
+        )
+        ids = [row.story_id for row in self.conn.execute(ranked)]
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            sa.select(stories.c.id, stories.c.first_at, stories.c.evidence).where(
+                self._values_in(stories.c.id, ids)
+            )
+        )
+        return [
+            Candidate(row.id, row.first_at, cluster.evidence_from_json(row.evidence))
+            for row in rows
+        ]
+
+    def _joined(
+        self,
+        story_id: str,
+        at: datetime,
+        evidence: Evidence,
+        candidate: Candidate | None = None,
+    ) -> None:
+        row = self.conn.execute(
+            sa.select(stories.c.first_at, stories.c.last_at, stories.c.evidence).where(
+                stories.c.id == story_id
+            )
+        ).one()
+        before = candidate.evidence if candidate else cluster.evidence_from_json(row.evidence)
+        after = cluster.merged(before, evidence)
+        first_at = min(row.first_at, at)
+        self.conn.execute(
+            sa.update(stories)
+            .where(stories.c.id == story_id)
+            .values(
+                size=stories.c.size + 1,
+                first_at=first_at,
+                last_at=max(row.last_at, at),
+                evidence=cluster.evidence_json(after),
+            )
+        )
+        if first_at != row.first_at:
+            self.conn.execute(
+                sa.update(story_keys)
+                .where(story_keys.c.story_id == story_id)
+                .values(first_at=first_at)
+            )
+        new_keys = set(cluster.keys(after)) - set(cluster.keys(before))
+        self._insert_keys(story_id, sorted(new_keys), first_at)
+
+    def _add_keys(self, story_id: str, evidence: Evidence, first_at: datetime) -> None:
+        self._insert_keys(story_id, cluster.keys(evidence), first_at)
+
+    def _insert_keys(self, story_id: str, keys: Sequence[str], first_at: datetime) -> None:
+        if keys:
+            self.conn.execute(
+                sa.insert(story_keys),
+                [{"key": key, "story_id": story_id, "first_at": first_at} for key in keys],
+            )
+
+    # --- what the policy reads ---
+
+    def facts(self, item: Item, assigned: Assigned, watchlists: Sequence[str]) -> StoryFacts:
+        """The story's facts for the policy, after the item row was inserted; records that
+        the story matched `watchlists` (not alerted)."""
+        story_id = assigned.story_id
+        alerted = frozenset(
+            self.conn.execute(
+                sa.select(story_watchlists.c.watchlist).where(
+                    story_watchlists.c.story_id == story_id,
+                    story_watchlists.c.alerted_at.is_not(None),
+                )
+            ).scalars()
+        )
+        self.record_watchlists(story_id, item.id, watchlists)
+        story = self.conn.execute(
+            sa.select(stories.c.first_at, stories.c.title).where(stories.c.id == story_id)
+        ).one()
+        reports = tuple(
+            Report(
+                item_id=row.id,
+                source=row.source,
+                outlet=cluster.outlet(row.url, row.source),
+                language=row.language,
+                dated_at=row.dated_at,
+                title=row.title,
+            )
+            for row in self.conn.execute(
+                sa.select(
+                    items.c.id,
+                    items.c.source,
+                    items.c.url,
+                    items.c.language,
+                    items.c.dated_at,
+                    items.c.title,
+                )
+                .where(items.c.story_id == story_id)
+                .order_by(items.c.dated_at, items.c.id)
+            )
+        )
+        return StoryFacts(
+            story_id=story_id,
+            started=assigned.started,
+            republished=assigned.republished,
+            first_at=story.first_at,
+            title=story.title,
+            alerted=alerted,
+            reports=reports,
+        )
+
+    def record_watchlists(self, story_id: str, item_id: str, watchlists: Sequence[str]) -> None:
+        for watchlist in watchlists:
+            self.conn.execute(
+                _insert_ignore(self.conn, story_watchlists),
+                {
+                    "story_id": story_id,
+                    "watchlist": watchlist,
+                    "first_item": item_id,
+                    "first_at": self.now,
+                    "alerted_at": None,
+                },
+            )
+
+    def mark_alerted(self, story_id: str, watchlists: Sequence[str]) -> None:
+        if watchlists:
+            self.conn.execute(
+                sa.update(story_watchlists)
+                .where(
+                    story_watchlists.c.story_id == story_id,
+                    self._values_in(story_watchlists.c.watchlist, list(watchlists)),
+                    story_watchlists.c.alerted_at.is_(None),
+                )
+                .values(alerted_at=self.now)
+            )
+
+    def claim_alerts(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Mark (story, watchlist) pairs alerted; returns those that were not already."""
+        claimed = []
+        for story_id, watchlist in pairs:
+            done = self.conn.execute(
+                sa.update(story_watchlists)
+                .where(
+                    story_watchlists.c.story_id == story_id,
+                    story_watchlists.c.watchlist == watchlist,
+                    story_watchlists.c.alerted_at.is_(None),
+                )
+                .values(alerted_at=self.now)
+            )
+            if done.rowcount:
+                claimed.append((story_id, watchlist))
+        return claimed
+
+    # --- re-matching ---
+
+    def rejoin(self, item_id: str, evidence: Evidence) -> str:
+        """An item alone in its story (saved before it matched anything) joins the story its
+        evidence points to, or keeps its own with that evidence. Returns its story."""
+        row = self.conn.execute(
+            sa.select(items, stories.c.size)
+            .join(stories, stories.c.id == items.c.story_id)
+            .where(items.c.id == item_id)
+        ).first()
+        if row is None or row.size != 1 or not cluster.joinable(evidence, self.settings):
+            return str(row.story_id) if row is not None and row.story_id else item_id
+        own = str(row.story_id)
+        if not self._locked:
+            self._lock("stories")
+            self._locked = True
+        at = row.dated_at
+        others = [c for c in self._candidates(evidence, at) if c.story_id != own]
+        chosen = cluster.choose(evidence, at, others, self.settings)
+        if chosen is None:
+            self.conn.execute(
+                sa.update(stories)
+                .where(stories.c.id == own)
+                .values(evidence=cluster.evidence_json(evidence))
+            )
+            self.conn.execute(sa.delete(story_keys).where(story_keys.c.story_id == own))
+            self._add_keys(own, evidence, at)
+            return own
+        self._joined(chosen.story_id, at, evidence, chosen)
+        self.conn.execute(
+            sa.update(items).where(items.c.id == item_id).values(story_id=chosen.story_id)
+        )
+        moved = self.conn.execute(
+            sa.select(story_watchlists.c.watchlist).where(story_watchlists.c.story_id == own)
+        ).scalars()
+        self.record_watchlists(chosen.story_id, item_id, list(moved))
+        self.conn.execute(sa.delete(story_keys).where(story_keys.c.story_id == own))
+        self.conn.execute(sa.delete(story_watchlists).where(story_watchlists.c.story_id == own))
+        self.conn.execute(sa.delete(stories).where(stories.c.id == own))
+        return chosen.story_id
+
+
+def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.insert(table).on_conflict_do_nothing()

@@ -1,0 +1,126 @@
+"""The alert policy end to end: `monitor poll` over feeds served locally, alerts caught by a real
+webhook receiver and a real SMTP server. One event told by five outlets in five languages gives
+one story alert per channel, one breaking alert when it spreads, and no further messages; an
+item updated in place and a text republished under a new URL alert nothing; another event
+between the same countries is a new story."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.models import Priority
+from tests.cli import monitor, store_for
+from tests.localserver import LocalServer, Request, Response
+from tests.story_texts import EVENT_A, EVENT_B
+from tests.test_poll_alerts import Inbox, smtp  # noqa: F401  (the SMTP fixture)
+from tests.texts import long_html
+from tests.workspace import rss, source_toml, workspace
+
+RSS = "application/rss+xml; charset=utf-8"
+
+
+def _entry(event: dict[str, tuple[str, str, str]], lang: str, at: datetime, **extra: str) -> dict:
+    host, title, body = event[lang]
+    entry = {
+        "title": title,
+        "link": f"https://{host}/news/{lang}/1",
+        "content": long_html(body),
+        "published": at,
+    }
+    return entry | extra
+
+
+class Feeds:
+    """One feed per outlet, whose entries the test changes between polls."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.server = server
+        self.entries: dict[str, list[dict]] = {}
+
+    def set(self, name: str, *entries: dict) -> None:
+        self.entries[name] = list(entries)
+        self.server.route(f"/{name}.xml", rss(self.entries[name]), content_type=RSS)
+
+    def sources(self) -> list[str]:
+        return [source_toml(n, self.server.url(f"/{n}.xml")) for n in self.entries]
+
+
+def test_one_event_in_five_languages_alerts_once_then_breaks_once(
+    server: LocalServer,
+    tmp_path: Path,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, port = smtp
+    hooks: list[dict] = []
+
+    def receive(request: Request) -> Response:
+        hooks.append(json.loads(request.body))
+        return Response(200, b"ok")
+
+    server.route("/hook", handler=receive)
+    now = datetime.now(UTC).replace(microsecond=0)
+    first = now - timedelta(minutes=50)
+    feeds = Feeds(server)
+    names = {"en": "kazinform", "ru": "tass", "kk": "qazinform", "zh": "xinhua", "tr": "aa"}
+    for name in names.values():
+        feeds.set(name)
+    feeds.set("dawn")
+    channels = (
+        "[alerts.channels.team]\n"
+        f'type = "slack"\nwebhook_url = "{server.url("/hook")}"\n'
+        "[alerts.channels.mail]\n"
+        f'type = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'sender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n'
+    )
+    config = workspace(tmp_path, feeds.sources(), settings=channels)
+
+    # Poll 1: two outlets. One story alert per channel; the second report is an update.
+    feeds.set("kazinform", _entry(EVENT_A, "en", first))
+    feeds.set("tass", _entry(EVENT_A, "ru", first + timedelta(minutes=5)))
+    assert monitor(config, "poll").exit_code == 0
+    assert len(hooks) == 1 and len(inbox.messages) == 1
+    assert "Kazakhstan and Pakistan sign agreements" in json.dumps(hooks[0], ensure_ascii=False)
+
+    # Poll 2: three more outlets within the hour: the third outlet makes it breaking, once.
+    for n, lang in enumerate(("kk", "zh", "tr"), start=2):
+        feeds.set(names[lang], _entry(EVENT_A, lang, first + timedelta(minutes=5 * n)))
+    assert monitor(config, "poll").exit_code == 0
+    assert len(hooks) == 2 and len(inbox.messages) == 2
+    breaking = json.dumps(hooks[1], ensure_ascii=False)
+    assert "Spreading" in breaking
+
+    # Poll 3: the English report updated in place; the Russian text republished elsewhere.
+    feeds.set(
+        "kazinform",
+        _entry(EVENT_A, "en", first, content=long_html(EVENT_A["en"][2] + " Updated.")),
+    )
+    feeds.set(
+        "tass",
+        _entry(EVENT_A, "ru", first + timedelta(minutes=5)),
+        _entry(EVENT_A, "ru", first + timedelta(minutes=5), link="https://mirror.example/ru/1"),
+    )
+    # ... and another event between the same two countries: a new story.
+    feeds.set("dawn", _entry(EVENT_B, "en", now - timedelta(minutes=10)))
+    assert monitor(config, "poll").exit_code == 0
+    assert len(hooks) == 3 and len(inbox.messages) == 3
+    assert "Karachi" in json.dumps(hooks[2], ensure_ascii=False)
+
+    store = store_for(config)
+    stories = list(store.iter_stories())
+    assert [s.size for s in stories] == [6, 1]  # 5 outlets + the republished copy; the forum
+    assert set(stories[0].languages) == set(EVENT_A)
+    by_kind: dict[str, int] = {}
+    for alert in store.list_alerts():
+        by_kind[alert.kind] = by_kind.get(alert.kind, 0) + 1
+    # Per channel: 2 story alerts (A, B), 1 breaking, 4 updates (ru, kk, zh, tr) waiting for
+    # the digest (neither a webhook nor an email threads); nothing for the update in place or
+    # the republished copy.
+    assert by_kind == {"story": 4, "breaking": 2, "update": 8}
+    updates = [a for a in store.list_alerts() if a.kind == "update"]
+    assert all(a.fold and a.sent_at is None for a in updates)
+    assert all(a.priority == Priority.LOW for a in updates)
+    assert {a.thread_key for a in updates} == {f"story:{stories[0].id}:kz-pk"}
+    reported = {line for a in updates for line in a.payload["reported_by"]}
+    assert "kazinform.example (en)" in reported
