@@ -24,8 +24,9 @@ from loguru import logger
 
 from monitor.config import SourceConfig
 from monitor.errors import ParseError
-from monitor.models import Article, Entry, FetchResult, Item, Match, hex16
+from monitor.models import Article, Entry, Evidence, FetchResult, Item, Match, hex16
 from monitor.sources.extract import extract_article
+from monitor.stories.evidence import evidence_of
 from monitor.text.language import detect_language
 from monitor.watch.matcher import Matcher
 from monitor.watch.watchlists import load_watchlists
@@ -101,7 +102,11 @@ class Job:
     now: datetime
 
 
-def enrich(job: Job, matcher: Matcher) -> tuple[Item, tuple[Match, ...]]:
+# An item, the watchlists it matched, and (when it matched any) its story evidence.
+Enriched = tuple[Item, tuple[Match, ...], Evidence]
+
+
+def enrich(job: Job, matcher: Matcher) -> Enriched:
     article = None
     if job.page is not None:
         try:
@@ -114,7 +119,10 @@ def enrich(job: Job, matcher: Matcher) -> tuple[Item, tuple[Match, ...]]:
         except ParseError as exc:
             logger.warning("source {}: article {}: {}", job.source.name, job.url, exc)
     item = build_item(job.source, job.entry, job.url, article, zone=ZoneInfo(job.zone), now=job.now)
-    return item, tuple(matcher.match(item))
+    matches = tuple(matcher.match(item))
+    # Stories need evidence only of matched items (the others stand alone): found here, on
+    # the enrichment cores, not in the polling process.
+    return item, matches, evidence_of(item, matcher) if matches else Evidence()
 
 
 # --- running it ------------------------------------------------------------------------------
@@ -132,7 +140,7 @@ def _ready() -> bool:
     return _worker_matcher is not None
 
 
-def _enrich_in_worker(jobs: Sequence[Job]) -> list[tuple[Item, tuple[Match, ...]]]:
+def _enrich_in_worker(jobs: Sequence[Job]) -> list[Enriched]:
     assert _worker_matcher is not None, "worker started without its initializer"
     return [enrich(job, _worker_matcher) for job in jobs]
 
@@ -167,7 +175,7 @@ class Enricher:
                 *(loop.run_in_executor(self._pool, _ready) for _ in range(self._processes))
             )
 
-    async def run(self, jobs: Sequence[Job]) -> list[tuple[Item, tuple[Match, ...]]]:
+    async def run(self, jobs: Sequence[Job]) -> list[Enriched]:
         if not jobs:
             return []
         if self._pool is None:

@@ -34,6 +34,7 @@ from monitor.enrich import Enricher, Job, entry_hash, entry_id, localize, needs_
 from monitor.errors import MonitorError, ParseError, SourceError, TransientFetchError
 from monitor.models import (
     Entry,
+    Evidence,
     FetchResult,
     Item,
     Match,
@@ -206,11 +207,11 @@ async def ingest(
         for (entry, url), page in zip(fresh, pages, strict=True)
     ]
     writes = []
-    for (entry, url), (item, matches) in zip(fresh, await ctx.enricher.run(jobs), strict=True):
+    enriched = await ctx.enricher.run(jobs)
+    for (entry, url), (item, matches, evidence) in zip(fresh, enriched, strict=True):
         was_known = entry_id(entry, url) in known or url in known
-        writes.append(
-            with_alerts(ctx, item, matches, alert=alert and not was_known, first_poll=first_poll)
-        )
+        may = alert and not was_known
+        writes.append(with_alerts(ctx, item, matches, evidence, alert=may, first_poll=first_poll))
     for start in range(0, len(writes), SAVE_BATCH):
         batch = writes[start : start + SAVE_BATCH]
         for write, saved in zip(batch, save_batch(ctx, batch), strict=True):
@@ -260,6 +261,7 @@ def with_alerts(
     ctx: Context,
     item: Item,
     matches: tuple[Match, ...],
+    evidence: Evidence | None = None,
     *,
     alert: bool,
     first_poll: bool = False,
@@ -272,7 +274,9 @@ def with_alerts(
     may = alert and schedule.may_alert(
         item.published, ctx.clock(), ctx.settings.alerts.max_age, first_poll
     )
-    return ItemWrite(item, matches, evidence=evidence_of(item, ctx.enricher.matcher), alert=may)
+    if evidence is None:
+        evidence = evidence_of(item, ctx.enricher.matcher)
+    return ItemWrite(item, matches, evidence=evidence, alert=may)
 
 
 def save_batch(ctx: Context, batch: Sequence[ItemWrite]) -> list[Saved]:

@@ -43,14 +43,14 @@ def test_a_killed_worker_loses_no_entry_and_is_replaced(tmp_path: Path) -> None:
         try:
             await enricher.start()
             first = await enricher.run(jobs)
-            assert [m.watchlist for _, ms in first for m in ms] == ["kz-pk"] * 3
+            assert [m.watchlist for _, ms, _ in first for m in ms] == ["kz-pk"] * 3
             loop = asyncio.get_running_loop()
             pool = enricher._pool
             assert pool is not None
             worker = await loop.run_in_executor(pool, _pid)
             os.kill(worker, signal.SIGKILL)
             second = await enricher.run(jobs)  # the pool is broken: done here instead
-            assert [item.language for item, _ in second] == ["kk"] * 3
+            assert [item.language for item, _, _ in second] == ["kk"] * 3
             assert enricher._pool is not pool
             assert await loop.run_in_executor(enricher._pool, _pid) != worker
             third = await enricher.run(jobs)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.config import StorySettings
 from monitor.models import Evidence, Item
@@ -22,6 +23,75 @@ from monitor.stories import cluster
 from monitor.stories.cluster import Candidate, Report, StoryFacts
 
 CANDIDATES = 20  # stories read per item: those sharing the most keys within the window
+REPORTS_READ = 40  # a story's first reports given to the policy (see `facts`)
+
+
+# --- statements of the hot path, built once (building one costs more than running it) ---------
+
+_SAME_TEXT = (
+    sa.select(items.c.story_id)
+    .where(items.c.content_hash == sa.bindparam("b_hash"), items.c.story_id.is_not(None))
+    .limit(1)
+)
+_SHARED = sa.func.count().label("shared")
+_RANKED = (
+    sa.select(story_keys.c.story_id, _SHARED)
+    .where(
+        story_keys.c.key.in_(sa.bindparam("b_keys", expanding=True)),
+        story_keys.c.first_at >= sa.bindparam("b_from"),
+        story_keys.c.first_at <= sa.bindparam("b_to"),
+    )
+    .group_by(story_keys.c.story_id)
+    .having(sa.bindparam("b_min") <= _SHARED)
+    .order_by(_SHARED.desc(), story_keys.c.story_id)
+    .limit(CANDIDATES)
+    .subquery()
+)
+_CANDIDATES = sa.select(
+    stories.c.id, stories.c.first_at, stories.c.last_at, stories.c.evidence
+).join_from(stories, _RANKED, _RANKED.c.story_id == stories.c.id)
+_STORY = sa.select(stories.c.first_at, stories.c.last_at, stories.c.evidence).where(
+    stories.c.id == sa.bindparam("b_story")
+)
+_GROW = (
+    sa.update(stories)
+    .where(stories.c.id == sa.bindparam("b_story"))
+    .values(
+        size=stories.c.size + 1,
+        first_at=sa.bindparam("b_first"),
+        last_at=sa.bindparam("b_last"),
+        evidence=sa.bindparam("b_evidence", type_=stories.c.evidence.type),
+    )
+)
+_INSERT_STORY = sa.insert(stories)
+_INSERT_KEYS = sa.insert(story_keys)
+_ALERTED = sa.select(story_watchlists.c.watchlist).where(
+    story_watchlists.c.story_id == sa.bindparam("b_story"),
+    story_watchlists.c.alerted_at.is_not(None),
+)
+_HEAD = sa.select(stories.c.first_at, stories.c.title).where(
+    stories.c.id == sa.bindparam("b_story")
+)
+_REPORT_COLUMNS = (
+    items.c.id,
+    items.c.source,
+    items.c.url,
+    items.c.language,
+    items.c.dated_at,
+    items.c.title,
+)
+_REPORTS = (
+    sa.select(*_REPORT_COLUMNS)
+    .where(items.c.story_id == sa.bindparam("b_story"))
+    .order_by(items.c.dated_at, items.c.id)
+    .limit(REPORTS_READ)
+)
+_REPORT = sa.select(*_REPORT_COLUMNS).where(items.c.id == sa.bindparam("b_item"))
+# Recording that a story matched a watchlist: a second report finds the row there.
+_RECORD = {
+    "sqlite": sqlite.insert(story_watchlists).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(story_watchlists).on_conflict_do_nothing(),
+}
 
 
 @dataclass
@@ -72,7 +142,7 @@ class StoryBook:
             self._joined(chosen.story_id, at, evidence, chosen)
             self._by_content[item.content_hash] = chosen.story_id
             return Assigned(chosen.story_id, started=False, republished=False)
-        self.conn.execute(sa.insert(stories), self._story_row(item, at, evidence))
+        self.conn.execute(_INSERT_STORY, self._story_row(item, at, evidence))
         self._add_keys(item.id, evidence, at)
         self._by_content[item.content_hash] = item.id
         return Assigned(item.id, started=True, republished=False)
@@ -80,7 +150,7 @@ class StoryBook:
     def flush(self) -> None:
         """Insert the stories of items without evidence (one statement for the batch)."""
         if self.singletons:
-            self.conn.execute(sa.insert(stories), self.singletons)
+            self.conn.execute(_INSERT_STORY, self.singletons)
             self.singletons = []
 
     def _story_row(self, item: Item, at: datetime, evidence: Evidence) -> dict[str, Any]:
@@ -97,40 +167,20 @@ class StoryBook:
     def _same_text(self, content_hash: str) -> str | None:
         if content_hash in self._by_content:
             return self._by_content[content_hash]
-        row = self.conn.execute(
-            sa.select(items.c.story_id)
-            .where(items.c.content_hash == content_hash, items.c.story_id.is_not(None))
-            .limit(1)
-        ).first()
-        return None if row is None else str(row.story_id)
+        found = self.conn.execute(_SAME_TEXT, {"b_hash": content_hash}).scalar()
+        return None if found is None else str(found)
 
     def _candidates(self, evidence: Evidence, at: datetime) -> list[Candidate]:
-        wanted = cluster.keys(evidence)
         window = timedelta(seconds=self.settings.window)
-        shared = sa.func.count().label("shared")
-        ranked = (
-            sa.select(story_keys.c.story_id, shared)
-            .where(
-                self._values_in(story_keys.c.key, wanted),
-                story_keys.c.first_at >= at - window,
-                story_keys.c.first_at <= at + window,
-            )
-            .group_by(story_keys.c.story_id)
-            .having(shared >= self.settings.min_shared)
-            .order_by(shared.desc(), story_keys.c.story_id)
-            .limit(CANDIDATES)
-        )
-        ids = [row.story_id for row in self.conn.execute(ranked)]
-        if not ids:
-            return []
-        rows = self.conn.execute(
-            sa.select(stories.c.id, stories.c.first_at, stories.c.evidence).where(
-                self._values_in(stories.c.id, ids)
-            )
-        )
+        params = {
+            "b_keys": cluster.keys(evidence),
+            "b_from": at - window,
+            "b_to": at + window,
+            "b_min": self.settings.min_shared,
+        }
         return [
-            Candidate(row.id, row.first_at, cluster.evidence_from_json(row.evidence))
-            for row in rows
+            Candidate(row.id, row.first_at, cluster.evidence_from_json(row.evidence), row.last_at)
+            for row in self.conn.execute(_CANDIDATES, params)
         ]
 
     def _joined(
@@ -140,25 +190,24 @@ class StoryBook:
         evidence: Evidence,
         candidate: Candidate | None = None,
     ) -> None:
-        row = self.conn.execute(
-            sa.select(stories.c.first_at, stories.c.last_at, stories.c.evidence).where(
-                stories.c.id == story_id
+        if candidate is None:
+            row = self.conn.execute(_STORY, {"b_story": story_id}).one()
+            candidate = Candidate(
+                story_id, row.first_at, cluster.evidence_from_json(row.evidence), row.last_at
             )
-        ).one()
-        before = candidate.evidence if candidate else cluster.evidence_from_json(row.evidence)
+        before = candidate.evidence
         after = cluster.merged(before, evidence)
-        first_at = min(row.first_at, at)
+        first_at = min(candidate.first_at, at)
         self.conn.execute(
-            sa.update(stories)
-            .where(stories.c.id == story_id)
-            .values(
-                size=stories.c.size + 1,
-                first_at=first_at,
-                last_at=max(row.last_at, at),
-                evidence=cluster.evidence_json(after),
-            )
+            _GROW,
+            {
+                "b_story": story_id,
+                "b_first": first_at,
+                "b_last": max(candidate.last_at or at, at),
+                "b_evidence": cluster.evidence_json(after),
+            },
         )
-        if first_at != row.first_at:
+        if first_at != candidate.first_at:
             self.conn.execute(
                 sa.update(story_keys)
                 .where(story_keys.c.story_id == story_id)
@@ -173,7 +222,7 @@ class StoryBook:
     def _insert_keys(self, story_id: str, keys: Sequence[str], first_at: datetime) -> None:
         if keys:
             self.conn.execute(
-                sa.insert(story_keys),
+                _INSERT_KEYS,
                 [{"key": key, "story_id": story_id, "first_at": first_at} for key in keys],
             )
 
@@ -183,18 +232,14 @@ class StoryBook:
         """The story's facts for the policy, after the item row was inserted; records that
         the story matched `watchlists` (not alerted)."""
         story_id = assigned.story_id
-        alerted = frozenset(
-            self.conn.execute(
-                sa.select(story_watchlists.c.watchlist).where(
-                    story_watchlists.c.story_id == story_id,
-                    story_watchlists.c.alerted_at.is_not(None),
-                )
-            ).scalars()
-        )
+        alerted = frozenset(self.conn.execute(_ALERTED, {"b_story": story_id}).scalars())
         self.record_watchlists(story_id, item.id, watchlists)
-        story = self.conn.execute(
-            sa.select(stories.c.first_at, stories.c.title).where(stories.c.id == story_id)
-        ).one()
+        story = self.conn.execute(_HEAD, {"b_story": story_id}).one()
+        # A story can grow to hundreds of reports; the policy needs the first few (who else
+        # reported it, how fast it spread) and this item, not all of them.
+        rows = list(self.conn.execute(_REPORTS, {"b_story": story_id}))
+        if all(row.id != item.id for row in rows):
+            rows += self.conn.execute(_REPORT, {"b_item": item.id}).all()
         reports = tuple(
             Report(
                 item_id=row.id,
@@ -204,18 +249,7 @@ class StoryBook:
                 dated_at=row.dated_at,
                 title=row.title,
             )
-            for row in self.conn.execute(
-                sa.select(
-                    items.c.id,
-                    items.c.source,
-                    items.c.url,
-                    items.c.language,
-                    items.c.dated_at,
-                    items.c.title,
-                )
-                .where(items.c.story_id == story_id)
-                .order_by(items.c.dated_at, items.c.id)
-            )
+            for row in rows
         )
         return StoryFacts(
             story_id=story_id,
@@ -228,16 +262,19 @@ class StoryBook:
         )
 
     def record_watchlists(self, story_id: str, item_id: str, watchlists: Sequence[str]) -> None:
-        for watchlist in watchlists:
+        if watchlists:
             self.conn.execute(
-                _insert_ignore(self.conn, story_watchlists),
-                {
-                    "story_id": story_id,
-                    "watchlist": watchlist,
-                    "first_item": item_id,
-                    "first_at": self.now,
-                    "alerted_at": None,
-                },
+                _RECORD[self.conn.dialect.name],
+                [
+                    {
+                        "story_id": story_id,
+                        "watchlist": watchlist,
+                        "first_item": item_id,
+                        "first_at": self.now,
+                        "alerted_at": None,
+                    }
+                    for watchlist in watchlists
+                ],
             )
 
     def mark_alerted(self, story_id: str, watchlists: Sequence[str]) -> None:
@@ -309,13 +346,3 @@ class StoryBook:
         self.conn.execute(sa.delete(story_watchlists).where(story_watchlists.c.story_id == own))
         self.conn.execute(sa.delete(stories).where(stories.c.id == own))
         return chosen.story_id
-
-
-def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite.insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects import postgresql
-
-    return postgresql.insert(table).on_conflict_do_nothing()

@@ -33,6 +33,7 @@ class Candidate:
     story_id: str
     first_at: datetime
     evidence: Evidence
+    last_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class StoryFacts:
     first_at: datetime
     title: str
     alerted: frozenset[str]  # watchlists this story has already been alerted for
-    reports: tuple[Report, ...]  # the story's items, this one included, oldest first
+    reports: tuple[Report, ...]  # its first reports (at most 40) and this item, oldest first
 
 
 def keys(evidence: Evidence) -> list[str]:

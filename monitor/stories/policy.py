@@ -116,9 +116,7 @@ class AlertPolicy:
         if not match.developments:
             return []
         known = {d.id: d for d in self.watchlists[match.watchlist].developments}
-        return [
-            (d, known[d].title, known[d].priority) for d in match.developments if d in known
-        ]
+        return [(d, known[d].title, known[d].priority) for d in match.developments if d in known]
 
     def _development(self, match: Match) -> tuple[str, str, Priority] | None:
         """The highest-priority development met (the first of those), if any."""
@@ -226,7 +224,7 @@ def _unique(matches: tuple[Match, ...]) -> list[Match]:
 
 
 def _labels(reports: list[cluster.Report]) -> list[str]:
-    """"Kazinform (kk)" per outlet and language, in order of publication."""
+    """ "Kazinform (kk)" per outlet and language, in order of publication."""
     return list(dict.fromkeys(f"{r.outlet} ({r.language})" for r in reports))
 
 
