@@ -587,12 +587,12 @@ class SqlStore(OutboxMixin):
             taken |= keys  # a second write of the same item in this batch is not fresh
         book = self._book(conn, policy.stories if policy else None)
         assigned = {id(w): book.assign(w.item, w.evidence) for w in fresh}
-        book.flush()
         if fresh:
             conn.execute(
                 _INSERT_ITEM,
                 [_item_values(w.item) | {"story_id": assigned[id(w)].story_id} for w in fresh],
             )
+            book.flush()
             values = [
                 _match_values(w.item.id, m) for w in fresh for m in _unique_matches(w.matches)
             ]
@@ -617,7 +617,7 @@ class SqlStore(OutboxMixin):
                     decision = policy.decide(write, facts)
                     alerts.extend(decision.alerts)
                     book.mark_alerted(story.story_id, decision.alerted)
-            alert_ids = self._enqueue(conn, alerts)
+            alert_ids = self._enqueue(conn, alerts) if alerts else []
             results.append(
                 SaveResult("new", item.id, tuple(entries), tuple(alert_ids), story.story_id)
             )
@@ -642,8 +642,8 @@ class SqlStore(OutboxMixin):
         if stored is None:  # only when a concurrent writer removed it between two looks
             book = self._book(conn, None)
             book.assign(item, Evidence())
-            book.flush()
             conn.execute(_INSERT_ITEM, values | {"story_id": item.id})
+            book.flush()
             status, item_id, url = "new", item.id, item.url
         elif stored.content_hash == values["content_hash"]:
             if item.entry_hash and stored.entry_hash != item.entry_hash:

@@ -65,6 +65,18 @@ _GROW = (
 )
 _INSERT_STORY = sa.insert(stories)
 _INSERT_KEYS = sa.insert(story_keys)
+_SINGLETONS = sa.insert(stories).from_select(
+    ["id", "first_at", "last_at", "created_at", "title", "size", "evidence"],
+    sa.select(
+        items.c.id,
+        items.c.dated_at,
+        items.c.dated_at,
+        sa.bindparam("b_now", type_=stories.c.created_at.type),
+        items.c.title,
+        sa.literal(1),
+        sa.literal_column("'{}'"),  # untyped: text in SQLite, json in PostgreSQL
+    ).where(items.c.id.in_(sa.bindparam("b_ids", expanding=True))),
+)
 _ALERTED = sa.select(story_watchlists.c.watchlist).where(
     story_watchlists.c.story_id == sa.bindparam("b_story"),
     story_watchlists.c.alerted_at.is_not(None),
@@ -120,7 +132,7 @@ class StoryBook:
         self.now = now
         self._values_in = values_in
         self._by_content: dict[str, str] = {}  # content hash -> story, for this batch
-        self.singletons: list[dict[str, Any]] = []  # story rows inserted together, later
+        self.singletons: list[str] = []  # items alone in their story: rows made by `flush`
 
     # --- joining ---
 
@@ -128,7 +140,7 @@ class StoryBook:
         """The story `item` joins or starts. Call before the item row is inserted."""
         at = item.published or item.fetched_at
         if not cluster.joinable(evidence, self.settings):
-            self.singletons.append(self._story_row(item, at, Evidence()))
+            self.singletons.append(item.id)
             return Assigned(item.id, started=True, republished=False)
         if not self._locked:
             self._lock("stories")
@@ -148,9 +160,10 @@ class StoryBook:
         return Assigned(item.id, started=True, republished=False)
 
     def flush(self) -> None:
-        """Insert the stories of items without evidence (one statement for the batch)."""
+        """Make the stories of the items alone in theirs, from the item rows (call after they
+        are inserted): one statement for the batch, no parameters per row."""
         if self.singletons:
-            self.conn.execute(_INSERT_STORY, self.singletons)
+            self.conn.execute(_SINGLETONS, {"b_ids": self.singletons, "b_now": self.now})
             self.singletons = []
 
     def _story_row(self, item: Item, at: datetime, evidence: Evidence) -> dict[str, Any]:
