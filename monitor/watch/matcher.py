@@ -3,7 +3,8 @@
     Matcher.compile(watchlists)          Aho-Corasick automata over every folded alias
     matcher.match(item)   -> [Match]     the watchlists the item satisfies, with the rule that
                                          fired and the hits (field, offsets, surface)
-    matcher.explain(item) -> [Explanation]  every watchlist: matched or not, and why
+    matcher.explain(item) -> [Explanation]  every watchlist: matched or not, and why (and
+                                         each of its developments: met or not, and why)
 
 Fields: "title"; "body" (the summary, then the text, once when the text repeats the
 summary); "lead" is the first ~300 characters of the body. A hit that lies within the lead
@@ -40,19 +41,26 @@ again in full (as `explain` evaluates) to build its Match. A first-pass score is
 bound of the full one, by the same formula (exact wherever a minimum depends on it), so the
 first pass never rejects what the full evaluation accepts (tests compare them on random
 rules).
+
+Developments (the events a watchlist awaits, see monitor.watch.watchlists) are evaluated only
+for a watchlist that holds, over the same mentions, and the Match carries the ids of those
+met. Entities that only development rules name (words for arriving, "in Astana") have
+automata of their own, searched once per item and only when a watchlist with developments
+has matched: an item that matches nothing pays nothing for them, and common words such as
+"will visit" never reach the automata every item goes through.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice, pairwise
 
 import ahocorasick
 
-from monitor.models import FieldName, Hit, Item, Match
+from monitor.models import FieldName, Hit, Item, Match, Priority
 from monitor.text.normalize import (
     Folded,
     KeySet,
@@ -67,17 +75,21 @@ from monitor.watch.watchlists import (
     Alias,
     AllOf,
     AnyOf,
+    Development,
     Near,
+    NearTerm,
     Node,
     NoneOf,
+    Sentence,
     Term,
     Watchlist,
     Watchlists,
     Weights,
     describe,
+    near_terms,
 )
 
-__all__ = ["LEAD_CHARS", "Explanation", "Matcher", "Outcome", "fields"]
+__all__ = ["LEAD_CHARS", "DevelopmentExplanation", "Explanation", "Matcher", "Outcome", "fields"]
 
 LEAD_CHARS = 300
 _LEAD_SLACK = 40  # the lead ends at a word boundary up to this many characters later
@@ -108,6 +120,10 @@ _UP_TO_SENTENCE_END = re.compile(f"(?s:.*)[{_SENTENCE_ENDS}]")
 _UP_TO_SEPARATOR = re.compile(f"(?s:.*){_SEPARATOR.pattern}")
 _LIST_SEPARATORS = frozenset(",，、،;；")
 _SENTENCE_REACH = 400
+# Where a sentence ends, for a `sentence` node: a full stop, ! ? or … before a space, a
+# closing quote or the end ("Mr. Sharif" splits a sentence: an extra split only makes such a
+# node stricter), and the Chinese and Urdu stops and line breaks anywhere.
+_SENTENCE_BREAK = re.compile("[.!?…](?=[\\s\"'»”’)\\]]|$)|[。！？؟۔\n]")
 
 _LIST_MIN_ITEMS = 4  # an enumeration of four or more names
 _CONJUNCTIONS = frozenset(
@@ -326,6 +342,93 @@ def _in_list(text: str, start: int, end: int) -> bool:
     return bool(after) and after[0] in _LIST_SEPARATORS and bool(_SHORT_ITEM_AFTER.match(after))
 
 
+_SentenceKey = tuple[int, int]  # 0 for the title, 1 for the body; the sentence's number
+_BEYOND = 1 << 62  # past the end of any text
+
+
+class _Sentences:
+    """An item's sentences, for `_Mentions.sentences`: where each ends, which sentences an
+    entity's mentions stand in, and each sentence's mentions (built once, when asked for)."""
+
+    __slots__ = ("_breaks", "_by_entity", "_mentions", "_parts", "_single")
+
+    def __init__(self, mentions: _Mentions, single: bool = False) -> None:
+        """`single`: `mentions` are one sentence's already, its only sentence."""
+        self._mentions = mentions
+        self._single = single
+        self._breaks: tuple[list[int], ...] = tuple(
+            [] if single else [found.start() for found in _SENTENCE_BREAK.finditer(text)]
+            for text in (mentions.texts["title"], mentions.texts["body"])
+        )
+        # entity -> its mentions in the title and in the body, each with their starts
+        self._by_entity: dict[str, tuple[tuple[list[_Raw], list[int]], ...]] | None = None
+        self._parts: dict[_SentenceKey | None, _Mentions] = {}
+        if single:
+            self._parts = {(0, 0): mentions, (1, 0): mentions, None: mentions}
+
+    def keys(self, entities: Iterable[str]) -> set[_SentenceKey]:
+        """The sentences that name one of `entities`."""
+        raw, breaks = self._mentions.raw, self._breaks
+        keys = set()
+        for entity in entities:
+            for where, _, start, _ in raw.get(entity, ()):
+                text = 0 if where == "title" else 1
+                keys.add((text, bisect_left(breaks[text], start)))
+        return keys
+
+    def unnamed(self, named: int) -> bool:
+        """Does some sentence name nothing, when `named` of them name something?"""
+        if self._single:
+            return named == 0
+        texts = self._mentions.texts
+        return _sentence_count(texts["title"]) + _sentence_count(texts["body"]) > named
+
+    def part(self, key: _SentenceKey | None) -> _Mentions:
+        """The mentions of one sentence (None: a sentence that names nothing)."""
+        part = self._parts.get(key)
+        if part is None:
+            whole = self._mentions
+            in_title: list[_Raw] = []
+            in_body: list[_Raw] = []
+            if key is not None:
+                text, number = key
+                breaks = self._breaks[text]
+                # The sentence holds the starts in (the previous break, its own break].
+                low = breaks[number - 1] if number else -1
+                high = breaks[number] if number < len(breaks) else _BEYOND
+                found = in_body if text else in_title
+                for entries, starts in (e[text] for e in self._entities().values()):
+                    found += entries[bisect_right(starts, low) : bisect_right(starts, high)]
+                found.sort(key=lambda raw: raw[2])
+            title, body = whole.texts["title"], whole.texts["body"]
+            part = _Mentions(title, body, whole.lead_end, in_title, in_body)
+            part._in_list = whole._in_list  # the same texts: whether one is listed is shared
+            part._sentences = _Sentences(part, single=True)
+            self._parts[key] = part
+        return part
+
+    def _entities(self) -> dict[str, tuple[tuple[list[_Raw], list[int]], ...]]:
+        if self._by_entity is None:
+            self._by_entity = {}
+            for entity, found in self._mentions.raw.items():
+                title = [(entity, alias, s, e) for where, alias, s, e in found if where == "title"]
+                body = [(entity, alias, s, e) for where, alias, s, e in found if where != "title"]
+                self._by_entity[entity] = (
+                    (title, [raw[2] for raw in title]),
+                    (body, [raw[2] for raw in body]),
+                )
+        return self._by_entity
+
+
+def _sentence_count(text: str) -> int:
+    """How many sentences (with something other than spaces in them) `text` has."""
+    count, start = 0, 0
+    for found in _SENTENCE_BREAK.finditer(text):
+        count += bool(text[start : found.start()].strip())
+        start = found.end()
+    return count + bool(text[start:].strip())
+
+
 class _Found:
     """A hit, and (when a watchlist asks) whether it stands in an enumeration of names."""
 
@@ -353,14 +456,39 @@ class _Mentions:
     for an enumeration, only for the entities a rule asks about (the test is what a
     watchlist weighing listed names differently costs, so each mention takes it once)."""
 
-    __slots__ = ("_found", "_in_list", "_listed", "counts", "raw", "texts")
+    __slots__ = (
+        "_found",
+        "_in_list",
+        "_listed",
+        "_sentences",
+        "awaited",
+        "counts",
+        "folds",
+        "lead_end",
+        "raw",
+        "texts",
+    )
 
     def __init__(
         self, title: str, body: str, lead_end: int, in_title: list[_Raw], in_body: list[_Raw]
     ):
         self.texts: dict[str, str] = {"title": title, "body": body}
+        self.lead_end = lead_end
         self.raw: dict[str, list[tuple[FieldName, str, int, int]]] = {}
         self.counts: dict[str, list[int]] = {}  # entity -> mentions in title, lead, body
+        self.awaited = False  # the entities only developments name have been looked for
+        self.folds: dict[str, Folded] | None = None  # while a scan may follow (Matcher)
+        self._found: dict[str, list[_Found]] = {}
+        self._listed: dict[str, tuple[int, int, int]] = {}
+        self._in_list: dict[tuple[bool, int], bool] = {}
+        self._sentences: _Sentences | None = None
+        self.add(in_title, in_body)
+
+    def add(self, in_title: list[_Raw], in_body: list[_Raw]) -> None:
+        """Mentions of entities not seen yet (those only developments name): what was
+        counted or cached for the others stays as it is."""
+        self._sentences = None
+        lead_end = self.lead_end
         for entity, alias, start, end in in_title:
             self.raw.setdefault(entity, []).append(("title", alias, start, end))
             self.counts.setdefault(entity, [0, 0, 0])[0] += 1
@@ -368,9 +496,30 @@ class _Mentions:
             where: FieldName = "lead" if end <= lead_end else "body"
             self.raw.setdefault(entity, []).append((where, alias, start, end))
             self.counts.setdefault(entity, [0, 0, 0])[_FIELD_INDEX[where]] += 1
-        self._found: dict[str, list[_Found]] = {}
-        self._listed: dict[str, tuple[int, int, int]] = {}
-        self._in_list: dict[tuple[bool, int], bool] = {}
+
+    def sentences(self, required: Sequence[frozenset[str]] = ()) -> Iterator[_Mentions]:
+        """The item's mentions sentence by sentence (title sentences, then body ones), for
+        `sentence` nodes, each over the same texts, so offsets and lists stay what they are:
+        only the sentences that name an entity of each set in `required` (see _required: no
+        other sentence can satisfy the node). With nothing required, every sentence that
+        names something, and one empty entry for those that name nothing (a none-of may
+        hold there)."""
+        if self._sentences is None:
+            self._sentences = _Sentences(self)
+        sentences = self._sentences
+        if not required:
+            keys = sentences.keys(self.raw)
+            yield from (sentences.part(key) for key in sorted(keys))
+            if sentences.unnamed(len(keys)):
+                yield sentences.part(None)
+            return
+        smallest, *others = sorted(required, key=len)
+        keys = sentences.keys(smallest)
+        for needed in others:
+            if not keys:
+                return
+            keys &= sentences.keys(needed)
+        yield from (sentences.part(key) for key in sorted(keys))
 
     def in_list(self, in_title: bool, start: int, end: int) -> bool:
         """Does the mention at [start, end) of the title (or body) stand in a list?"""
@@ -455,19 +604,57 @@ class Explanation:
     failed: tuple[str, ...]  # the parts that failed, and why
     hits: tuple[Hit, ...]  # every mention of an entity the rule names
     outcome: Outcome = field(repr=False)
+    developments: tuple[DevelopmentExplanation, ...] = ()  # in file order
 
     def render(self) -> str:
         """A few readable lines for `monitor explain`."""
         head = "MATCH" if self.matched else "no match"
         lines = [f"{self.watchlist}: {head} (score {self.score:g})", f"  rule: {self.rule}"]
-        if self.fired:
-            lines.append(f"  fired: {self.fired}")
-        lines += [f"  failed: {reason}" for reason in self.failed]
-        lines += [
-            f"  hit: {h.entity} {h.field}[{h.start}:{h.end}] {h.surface!r} (alias {h.alias!r})"
-            for h in self.hits
-        ]
+        lines += _reasons(self.fired, self.failed, self.hits, "  ")
+        for development in self.developments:
+            lines += development.render().splitlines()
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class DevelopmentExplanation:
+    """Everything `explain` knows about one development of a watchlist and one item. A
+    development is met when its rule holds and the watchlist matched."""
+
+    id: str
+    title: str
+    priority: Priority
+    met: bool
+    rule: str  # the development's rule, readable
+    fired: str | None  # the part that fired; None when the rule does not hold
+    failed: tuple[str, ...]  # the parts that failed, and why (or that the watchlist did not)
+    hits: tuple[Hit, ...]  # every mention of an entity the rule names
+    outcome: Outcome = field(repr=False)
+
+    @property
+    def holds(self) -> bool:
+        return self.outcome.ok
+
+    def render(self) -> str:
+        head = "MET" if self.met else "not met"
+        lines = [
+            f"  development {self.id} ({self.priority.label}): {head}",
+            f"    rule: {self.rule}",
+        ]
+        lines += _reasons(self.fired, self.failed, self.hits, "    ")
+        return "\n".join(lines)
+
+
+def _reasons(
+    fired: str | None, failed: Sequence[str], hits: Sequence[Hit], indent: str
+) -> list[str]:
+    lines = [f"{indent}fired: {fired}"] if fired else []
+    lines += [f"{indent}failed: {reason}" for reason in failed]
+    lines += [
+        f"{indent}hit: {h.entity} {h.field}[{h.start}:{h.end}] {h.surface!r} (alias {h.alias!r})"
+        for h in hits
+    ]
+    return lines
 
 
 _FIELD_ORDER = {"title": 0, "lead": 1, "body": 2}
@@ -514,12 +701,27 @@ class _Children:
         return sorted(found + self.others) if self.others or len(found) > 1 else found
 
 
+def _index_sentences(
+    node: Node, into: dict[int, tuple[frozenset[str], ...]]
+) -> dict[int, tuple[frozenset[str], ...]]:
+    """What the child of every sentence node under `node` requires (_required), by node id."""
+    if isinstance(node, Sentence):
+        into[id(node)] = tuple(_required(node.child))
+        _index_sentences(node.child, into)
+    elif isinstance(node, AllOf | AnyOf | NoneOf):
+        for child in node.children:
+            _index_sentences(child, into)
+    return into
+
+
 def _index_children(node: Node, into: dict[int, _Children]) -> dict[int, _Children]:
     """`_Children` of every composite node under `node`, by node id."""
     if isinstance(node, AllOf | AnyOf | NoneOf):
         into[id(node)] = _Children(node)
         for child in node.children:
             _index_children(child, into)
+    elif isinstance(node, Sentence):
+        _index_children(node.child, into)
     return into
 
 
@@ -536,11 +738,13 @@ class _Evaluation:
         weights: Weights,
         explain: bool,
         children: dict[int, _Children] | None = None,
+        required: dict[int, tuple[frozenset[str], ...]] | None = None,
     ):
         self.mentions = mentions
         self.weights = weights
         self.explain = explain
         self.children = children if children is not None else {}
+        self.required = required  # of each sentence node's child, by node id (_required)
 
     def counted(self, term: Term) -> list[tuple[Hit, float, bool]]:
         """The term's mentions that weigh something here: hit, weight, in a list."""
@@ -560,6 +764,8 @@ class _Evaluation:
             return self.term(node)
         if isinstance(node, Near):
             return self.near(node)
+        if isinstance(node, Sentence):
+            return self.sentence(node)
         explain = self.explain
         plan = None if explain else self.children.get(id(node))
         if plan is None:
@@ -586,6 +792,28 @@ class _Evaluation:
             note = f"score {score:g} < {node.min_score:g}" if explain else ""
             return Outcome(node, False, score, (), note, children)
         return Outcome(node, True, score, (), f"score {score:g}" if explain else "", children)
+
+    def sentence(self, node: Sentence) -> Outcome:
+        """The best sentence that satisfies the child; when none does, with `explain`, the
+        child over the whole item says what is missing (or that only sentences together
+        hold it)."""
+        best: Outcome | None = None
+        required = self.required.get(id(node)) if self.required is not None else None
+        if required is None:
+            required = tuple(_required(node.child))
+        for part in self.mentions.sentences(required):
+            evaluation = _Evaluation(part, self.weights, self.explain, self.children, self.required)
+            outcome = evaluation.run(node.child)
+            if outcome.ok and (best is None or outcome.score > best.score):
+                best = outcome
+        if best is not None:
+            note = f"score {best.score:g}" if self.explain else ""
+            return Outcome(node, True, best.score, (), note, (best,))
+        if not self.explain:
+            return Outcome(node, False, 0.0, (), "")
+        whole = self.run(node.child)
+        note = "holds only across sentences" if whole.ok else "no sentence holds"
+        return Outcome(node, False, 0.0, (), note, (whole,))
 
     def term(self, node: Term) -> Outcome:
         counted = self.counted(node)
@@ -642,10 +870,18 @@ class _Evaluation:
                 break
         return total, applies
 
+    def near_hits(self, term: NearTerm) -> list[tuple[Hit, float]]:
+        """The counted mentions of a near's term (of any of its entities), with weights."""
+        return [(hit, weight) for one in near_terms(term) for hit, weight, _ in self.counted(one)]
+
     def near(self, node: Near) -> Outcome:
-        per_term = [[(h, w) for h, w, _ in self.counted(term)] for term in node.terms]
-        missing = [describe(t) for t, hits in zip(node.terms, per_term, strict=True) if not hits]
-        if missing:
+        per_term = [self.near_hits(term) for term in node.terms]
+        if not all(per_term):
+            if not self.explain:
+                return Outcome(node, False, 0.0, (), "")
+            missing = [
+                describe(t) for t, hits in zip(node.terms, per_term, strict=True) if not hits
+            ]
             return Outcome(node, False, 0.0, (), f"no counted mention of {', '.join(missing)}")
         best: tuple[float, tuple[tuple[Hit, float], ...]] | None = None
         closest: int | None = None
@@ -734,6 +970,8 @@ def _fired(outcome: Outcome, described: dict[int, str] | None = None) -> str:
     if isinstance(node, Term | Near | NoneOf):
         text = described.get(id(node)) if described is not None else None
         return text if text is not None else describe(node)
+    if isinstance(node, Sentence):
+        return f"sentence({_fired(outcome.children[0], described)})"
     parts = [_fired(child, described) for child in outcome.children if child.ok]
     suffix = f" score≥{node.min_score:g}" if node.min_score else ""
     if isinstance(node, AnyOf):
@@ -748,6 +986,11 @@ def _failures(outcome: Outcome) -> list[str]:
     """The innermost parts that failed, with their reasons."""
     if outcome.ok:
         return []
+    if isinstance(outcome.node, Sentence):
+        # What the whole item lacks, or that it holds only across sentences.
+        whole = outcome.children[0] if outcome.children else None
+        inner = _failures(whole) if whole is not None else []
+        return inner or [f"{describe(outcome.node)}: {outcome.note}"]
     failed_children = [child for child in outcome.children if not child.ok]
     if isinstance(outcome.node, AllOf | AnyOf) and failed_children:
         reasons = [reason for child in failed_children for reason in _failures(child)]
@@ -789,17 +1032,41 @@ def _compile_term(term: Term, weights: Weights) -> _Run:
 def _compile_near(node: Near, weights: Weights) -> _Run:
     # Each term needs a mention in a field it looks at before positions are worth reading
     # (whether one stands in a list is for `near` to find out, once).
-    looked_at = [(term.entity, _field_weights(weights, term.where)) for term in node.terms]
+    looked_at = [
+        [(one.entity, _field_weights(weights, one.where)) for one in near_terms(term)]
+        for term in node.terms
+    ]
 
     def run(mentions: _Mentions) -> float:
-        for entity, vector in looked_at:
-            counts = mentions.counts.get(entity)
-            if counts is None or not any(n and w for n, w in zip(counts, vector, strict=True)):
+        for options in looked_at:
+            for entity, vector in options:
+                counts = mentions.counts.get(entity)
+                if counts is not None and any(n and w for n, w in zip(counts, vector, strict=True)):
+                    break  # this term has a mention that may count
+            else:
                 return _FAIL
         outcome = _Evaluation(mentions, weights, explain=False).near(node)
         return outcome.score if outcome.ok else _FAIL
 
     return run
+
+
+def _compile_sentence(node: Sentence, weights: Weights, scored: bool) -> _Run:
+    """Any sentence that satisfies the child: the first one, or, where an ancestor weighs
+    the score, the best one (as `_Evaluation.sentence` takes)."""
+    child = _compile_node(node.child, weights, scored)
+    required = tuple(_required(node.child))
+
+    def sentence(mentions: _Mentions) -> float:
+        best = _FAIL
+        for part in mentions.sentences(required):
+            score = child(part)
+            if score >= 0 and not scored:
+                return 0.0
+            best = max(best, score)
+        return best
+
+    return sentence
 
 
 def _compile_node(node: Node, weights: Weights, scored: bool = False) -> _Run:
@@ -812,6 +1079,8 @@ def _compile_node(node: Node, weights: Weights, scored: bool = False) -> _Run:
         return _compile_term(node, weights)
     if isinstance(node, Near):
         return _compile_near(node, weights)
+    if isinstance(node, Sentence):
+        return _compile_sentence(node, weights, scored)
     if isinstance(node, NoneOf):
         absent = [_compile_node(child, weights) for child in node.children]  # held or not
         candidates = _Children(node)
@@ -917,9 +1186,11 @@ def _required(node: Node) -> list[frozenset[str]]:
     if isinstance(node, Term):
         return [frozenset({node.entity})]
     if isinstance(node, Near):
-        return [frozenset({term.entity}) for term in node.terms]
+        return [frozenset(one.entity for one in near_terms(term)) for term in node.terms]
     if isinstance(node, NoneOf):
         return []
+    if isinstance(node, Sentence):
+        return _required(node.child)
     if isinstance(node, AllOf):
         return [needed for child in node.children for needed in _required(child)]
     # any-of: whichever children hold, each requires one of its sets; take the smallest.
@@ -933,6 +1204,39 @@ def _required(node: Node) -> list[frozenset[str]]:
 
 
 @dataclass(frozen=True)
+class _Awaited:
+    """A development, compiled as a watchlist's rule is: a first pass on counts, and what
+    the full evaluation needs."""
+
+    development: Development
+    run: _Run
+    children: dict[int, _Children]
+    sentences: dict[int, tuple[frozenset[str], ...]]
+    # What the rule requires (_required) of the entities a watchlist's rule names too:
+    # known before the entities only developments name are looked for.
+    known: tuple[frozenset[str], ...]
+
+    @classmethod
+    def compile(cls, development: Development, weights: Weights, named: set[str]) -> _Awaited:
+        rule = development.rule
+        run = _compile_node(rule, weights)
+        known = tuple(needed for needed in _required(rule) if needed <= named)
+        children, sentences = _index_children(rule, {}), _index_sentences(rule, {})
+        return cls(development, run, children, sentences, known)
+
+    def may_be_met(self, mentions: _Mentions) -> bool:
+        """Can the item meet it, by what the first scan found? (See _required.)"""
+        present = mentions.counts.keys()
+        return not any(present.isdisjoint(needed) for needed in self.known)
+
+    def met(self, mentions: _Mentions, weights: Weights) -> bool:
+        if not self.may_be_met(mentions) or self.run(mentions) < 0:
+            return False
+        evaluation = _Evaluation(mentions, weights, False, self.children, self.sentences)
+        return evaluation.run(self.development.rule).ok
+
+
+@dataclass(frozen=True)
 class _Compiled:
     watchlist: Watchlist
     run: _Run
@@ -940,7 +1244,60 @@ class _Compiled:
     entities: frozenset[str]
     empty: Match | None  # what an item naming none of the entities gets (a rule of none-of)
     children: dict[int, _Children]  # for the second pass
+    sentences: dict[int, tuple[frozenset[str], ...]]  # for the second pass
     described: dict[int, str]  # for the rule that fired
+    awaited: tuple[_Awaited, ...]  # the watchlist's developments
+
+
+# What one alias key stands for, grouped while compiling: its patterns, by entity and the
+# options that must be checked apart (see Matcher.compile).
+_Group = tuple[str, bool, bool, str]
+
+
+def _compile_finders(
+    watchlists: Watchlists, names: set[str], suffixes: dict[str, frozenset[str]]
+) -> list[_Finder]:
+    """The finders of every alias of the entities in `names`, one per script family."""
+    # Aliases that fold alike ("Pakistan" in English and Turkish, Гвадар and Gvadar) are
+    # one pattern accepting the suffixes of all their languages, so a place is found once.
+    # Case-sensitive ones stay apart: each has its own case to check.
+    by_key: dict[str, dict[_Group, _Pattern]] = {}
+    for entity in watchlists.entities.values():
+        if entity.id not in names:
+            continue
+        for alias in entity.aliases:
+            key = fold_key(alias.text)
+            words = _LETTER_RUN.findall(alias.text)
+            allowed = suffixes.get(alias.language, suffixes[_ALL_LANGUAGES])
+            group = (
+                alias.entity,
+                alias.case_sensitive,
+                alias.inflected,
+                alias.text if alias.case_sensitive else "",
+            )
+            patterns = by_key.setdefault(key, {})
+            pattern = patterns.get(group)
+            patterns[group] = _Pattern(
+                alias=pattern.alias if pattern else alias,
+                length=len(key),
+                starts_word=is_word_letter(key[0]),
+                ends_word=is_word_letter(key[-1]),
+                long_stem=(pattern is not None and pattern.long_stem)
+                or (bool(words) and len(words[-1]) >= _LONG_STEM),
+                suffixes=(pattern.suffixes | allowed) if pattern else allowed,
+            )
+    families: dict[str, dict[str, _Key]] = {}
+    for key, patterns in by_key.items():
+        family = families.setdefault(_script_family(key), {})
+        starts_word = all(pattern.starts_word for pattern in patterns.values())
+        pairs = tuple((pattern, pattern.plain) for pattern in patterns.values())
+        family[key] = (len(key), is_word_letter(key[-1]), starts_word, pairs)
+    return [_Finder.over(keys, family == "han") for family, keys in families.items()]
+
+
+def _rule_entities(watchlists: Watchlists) -> set[str]:
+    """The entities the watchlists' rules name (not those only their developments name)."""
+    return {entity for watchlist in watchlists for entity in watchlist.entities}
 
 
 # --- the matcher -----------------------------------------------------------------------------
@@ -949,10 +1306,18 @@ class _Compiled:
 class Matcher:
     """Compiled watchlists. Build once with `compile`; `match` and `explain` are pure."""
 
-    def __init__(self, watchlists: Watchlists, finders: Sequence[_Finder]):
+    def __init__(
+        self,
+        watchlists: Watchlists,
+        finders: Sequence[_Finder],
+        awaited_finders: Sequence[_Finder] = (),
+    ):
         self.watchlists = watchlists
         self._finders = tuple(finders)
-        self._compiled = tuple(self._compile_rule(w) for w in watchlists)
+        # The aliases of entities that only developments name (see the module docstring).
+        self._awaited_finders = tuple(awaited_finders)
+        named = _rule_entities(watchlists)
+        self._compiled = tuple(self._compile_rule(w, named) for w in watchlists)
         # A watchlist is looked at only when the item names an entity of its rarest
         # requirement (see _required); one that requires nothing, always.
         self._keyed: dict[str, list[int]] = {}
@@ -966,48 +1331,18 @@ class Matcher:
     @classmethod
     def compile(cls, watchlists: Watchlists) -> Matcher:
         suffixes = _folded_suffixes()
-        # Aliases that fold alike ("Pakistan" in English and Turkish, Гвадар and Gvadar) are
-        # one pattern accepting the suffixes of all their languages, so a place is found once.
-        # Case-sensitive ones stay apart: each has its own case to check.
-        by_key: dict[str, dict[tuple[str, bool, bool, str], _Pattern]] = {}
         # Only what a rule names can change a result: a gazetteer entity no watchlist uses
         # stays out of the automata.
-        named = {entity for watchlist in watchlists for entity in watchlist.entities}
-        for entity in watchlists.entities.values():
-            if entity.id not in named:
-                continue
-            for alias in entity.aliases:
-                key = fold_key(alias.text)
-                words = _LETTER_RUN.findall(alias.text)
-                allowed = suffixes.get(alias.language, suffixes[_ALL_LANGUAGES])
-                group = (
-                    alias.entity,
-                    alias.case_sensitive,
-                    alias.inflected,
-                    alias.text if alias.case_sensitive else "",
-                )
-                patterns = by_key.setdefault(key, {})
-                pattern = patterns.get(group)
-                patterns[group] = _Pattern(
-                    alias=pattern.alias if pattern else alias,
-                    length=len(key),
-                    starts_word=is_word_letter(key[0]),
-                    ends_word=is_word_letter(key[-1]),
-                    long_stem=(pattern is not None and pattern.long_stem)
-                    or (bool(words) and len(words[-1]) >= _LONG_STEM),
-                    suffixes=(pattern.suffixes | allowed) if pattern else allowed,
-                )
-        families: dict[str, dict[str, _Key]] = {}
-        for key, patterns in by_key.items():
-            family = families.setdefault(_script_family(key), {})
-            starts_word = all(pattern.starts_word for pattern in patterns.values())
-            pairs = tuple((pattern, pattern.plain) for pattern in patterns.values())
-            family[key] = (len(key), is_word_letter(key[-1]), starts_word, pairs)
-        finders = [_Finder.over(keys, family == "han") for family, keys in families.items()]
-        return cls(watchlists, finders)
+        named = _rule_entities(watchlists)
+        awaited = {e for watchlist in watchlists for e in watchlist.development_entities}
+        return cls(
+            watchlists,
+            _compile_finders(watchlists, named, suffixes),
+            _compile_finders(watchlists, awaited - named, suffixes),
+        )
 
     @staticmethod
-    def _compile_rule(watchlist: Watchlist) -> _Compiled:
+    def _compile_rule(watchlist: Watchlist, named: set[str]) -> _Compiled:
         nobody = _Mentions("", "", 0, [], [])
         outcome = _Evaluation(nobody, watchlist.weights, False).run(watchlist.rule)
         empty = _make_match(watchlist, outcome) if outcome.ok else None
@@ -1017,23 +1352,41 @@ class Matcher:
         required = tuple(sorted(set(_required(watchlist.rule)), key=len))
         entities = frozenset(watchlist.entities)
         described = _describe_leaves(watchlist.rule, {})
-        return _Compiled(watchlist, run, required, entities, empty, children, described)
+        sentences = _index_sentences(watchlist.rule, {})
+        awaited = tuple(
+            _Awaited.compile(d, watchlist.weights, named) for d in watchlist.developments
+        )
+        return _Compiled(
+            watchlist, run, required, entities, empty, children, sentences, described, awaited
+        )
 
-    def scan(self, text: str, field_name: FieldName) -> list[Hit]:
-        """Every alias found in one text, as hits in `field_name` with original offsets."""
+    def scan(self, text: str, field_name: FieldName, developments: bool = False) -> list[Hit]:
+        """Every alias found in one text, as hits in `field_name` with original offsets: of
+        the entities the watchlists' rules name, and with `developments` also of those that
+        only their developments name."""
+        folds: dict[str, Folded] = {}
+        found = self._scan(text, self._finders, folds, "text")
+        if developments and self._awaited_finders:
+            found += self._scan(text, self._awaited_finders, folds, "text")
+            found.sort(key=lambda raw: (raw[2], raw[0]))
         return [
             Hit(entity, alias, field_name, start, end, text[start:end])
-            for entity, alias, start, end in self._scan(text)
+            for entity, alias, start, end in found
         ]
 
-    def _scan(self, text: str) -> list[_Raw]:
-        if not self._finders or not text:
+    def _scan(
+        self, text: str, finders: Sequence[_Finder], folds: dict[str, Folded], key: str
+    ) -> list[_Raw]:
+        """The mentions in `text`; `folds` keeps its fold, under `key`, for a later scan."""
+        if not finders or not text:
             return []
-        folded = fold(text)
+        folded = folds.get(key)
+        if folded is None:
+            folded = folds[key] = fold(text)
         s = folded.text
         # (pattern, start, stem end, end) in the folded text; mapped back all at once.
         accepted: list[tuple[_Pattern, bool, int, int, int]] = []
-        for finder in self._finders:
+        for finder in finders:
             if folded.highest < finder.lowest:
                 continue  # no character of its script (Latin text, Han keys)
             first = finder.first.search(s)
@@ -1089,21 +1442,43 @@ class Matcher:
         # A whole word, but "TAP'ın" and "CPEC's" are still TAP and CPEC.
         return not (tail and not alias.inflected and text[stem_end_original] not in _APOSTROPHES)
 
+    def _scan_fields(
+        self, title: str, body: str, finders: Sequence[_Finder], folds: dict[str, Folded]
+    ) -> tuple[list[_Raw], list[_Raw]]:
+        """The mentions in the title and in the body (`folds`: see _scan)."""
+        if not title or not body or _JOIN in title or _JOIN in body:
+            in_title = self._scan(title, finders, folds, "title")
+            return in_title, self._scan(body, finders, folds, "body")
+        # One fold and one pass over both: no key holds the joint, nor runs across it.
+        cut = len(title) + len(_JOIN)
+        found = self._scan(f"{title}{_JOIN}{body}", finders, folds, "joint")
+        in_title = [raw for raw in found if raw[3] <= len(title)]
+        in_body = [(e, alias, s - cut, t - cut) for e, alias, s, t in found if s >= cut]
+        return in_title, in_body
+
     def _mentions(self, item: Item) -> _Mentions:
         texts = fields(item)
         title, body = texts["title"], texts["body"]
-        lead_end = len(texts["lead"])
-        if not title or not body or _JOIN in title or _JOIN in body:
-            return _Mentions(title, body, lead_end, self._scan(title), self._scan(body))
-        # One fold and one pass over both: no key holds the joint, nor runs across it.
-        cut = len(title) + len(_JOIN)
-        found = self._scan(f"{title}{_JOIN}{body}")
-        in_title = [raw for raw in found if raw[3] <= len(title)]
-        in_body = [(e, alias, s - cut, t - cut) for e, alias, s, t in found if s >= cut]
-        return _Mentions(title, body, lead_end, in_title, in_body)
+        folds: dict[str, Folded] = {}
+        in_title, in_body = self._scan_fields(title, body, self._finders, folds)
+        mentions = _Mentions(title, body, len(texts["lead"]), in_title, in_body)
+        mentions.folds = folds  # a watchlist with developments may scan again (see _awaited)
+        return mentions
+
+    def _look_for_awaited(self, mentions: _Mentions) -> None:
+        """Add the mentions of the entities only developments name, once per item."""
+        if mentions.awaited:
+            return
+        mentions.awaited = True
+        if self._awaited_finders:
+            title, body = mentions.texts["title"], mentions.texts["body"]
+            folds = mentions.folds if mentions.folds is not None else {}
+            mentions.add(*self._scan_fields(title, body, self._awaited_finders, folds))
+        mentions.folds = None  # done with
 
     def match(self, item: Item) -> list[Match]:
-        """The watchlists `item` satisfies, in name order."""
+        """The watchlists `item` satisfies, in name order, each with the developments it
+        meets."""
         mentions = self._mentions(item)
         present = mentions.counts.keys()
         candidates = set(self._always)
@@ -1113,7 +1488,8 @@ class Matcher:
         for index in sorted(candidates):
             compiled = self._compiled[index]
             if compiled.empty is not None and present.isdisjoint(compiled.entities):
-                matches.append(compiled.empty)  # it holds with nothing named
+                # It holds with nothing named.
+                matches.append(self._awaited(compiled, mentions, compiled.empty))
                 continue
             if any(present.isdisjoint(needed) for needed in compiled.required):
                 continue
@@ -1121,22 +1497,33 @@ class Matcher:
                 self._second_pass(compiled, mentions, matches)
         return matches
 
-    @staticmethod
-    def _second_pass(compiled: _Compiled, mentions: _Mentions, matches: list[Match]) -> None:
+    def _second_pass(self, compiled: _Compiled, mentions: _Mentions, matches: list[Match]) -> None:
         watchlist = compiled.watchlist
-        evaluation = _Evaluation(mentions, watchlist.weights, False, compiled.children)
+        evaluation = _Evaluation(
+            mentions, watchlist.weights, False, compiled.children, compiled.sentences
+        )
         outcome = evaluation.run(watchlist.rule)
         if outcome.ok:
-            matches.append(_make_match(watchlist, outcome, compiled.described))
+            match = _make_match(watchlist, outcome, compiled.described)
+            matches.append(self._awaited(compiled, mentions, match))
+
+    def _awaited(self, compiled: _Compiled, mentions: _Mentions, match: Match) -> Match:
+        """`match` with the ids of the watchlist's developments the item meets."""
+        if not any(awaited.may_be_met(mentions) for awaited in compiled.awaited):
+            return match  # most items of a watchlist name nobody a development needs
+        self._look_for_awaited(mentions)
+        weights = compiled.watchlist.weights
+        met = tuple(a.development.id for a in compiled.awaited if a.met(mentions, weights))
+        return replace(match, developments=met) if met else match
 
     def explain(self, item: Item) -> list[Explanation]:
-        """For every watchlist: matched or not, what fired or what failed, and the hits."""
+        """For every watchlist: matched or not, what fired or what failed, and the hits;
+        and for each of its developments, met or not, and why."""
         mentions = self._mentions(item)
+        self._look_for_awaited(mentions)
         explanations = []
         for watchlist in self.watchlists:
             outcome = _Evaluation(mentions, watchlist.weights, True).run(watchlist.rule)
-            named = watchlist.entities
-            hits = _sorted_hits(f.hit for entity in named for f in mentions.found(entity))
             explanations.append(
                 Explanation(
                     watchlist=watchlist.name,
@@ -1145,11 +1532,39 @@ class Matcher:
                     rule=describe(watchlist.rule),
                     fired=_fired(outcome) if outcome.ok else None,
                     failed=tuple(_failures(outcome)),
-                    hits=hits,
+                    hits=_named_hits(mentions, watchlist.entities),
                     outcome=outcome,
+                    developments=tuple(
+                        _explain_development(development, watchlist, outcome.ok, mentions)
+                        for development in watchlist.developments
+                    ),
                 )
             )
         return explanations
+
+
+def _named_hits(mentions: _Mentions, entities: Iterable[str]) -> tuple[Hit, ...]:
+    return _sorted_hits(f.hit for entity in entities for f in mentions.found(entity))
+
+
+def _explain_development(
+    development: Development, watchlist: Watchlist, matched: bool, mentions: _Mentions
+) -> DevelopmentExplanation:
+    outcome = _Evaluation(mentions, watchlist.weights, True).run(development.rule)
+    failed = list(_failures(outcome))
+    if not matched:
+        failed.insert(0, f"the watchlist {watchlist.name} did not match")
+    return DevelopmentExplanation(
+        id=development.id,
+        title=development.title,
+        priority=development.priority,
+        met=matched and outcome.ok,
+        rule=describe(development.rule),
+        fired=_fired(outcome) if outcome.ok else None,
+        failed=tuple(failed),
+        hits=_named_hits(mentions, development.entities),
+        outcome=outcome,
+    )
 
 
 def _make_match(
@@ -1170,4 +1585,6 @@ def _describe_leaves(node: Node, into: dict[int, str]) -> dict[int, str]:
     if isinstance(node, AllOf | AnyOf | NoneOf):
         for child in node.children:
             _describe_leaves(child, into)
+    elif isinstance(node, Sentence):
+        _describe_leaves(node.child, into)
     return into

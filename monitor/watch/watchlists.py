@@ -2,8 +2,8 @@
 
     watchlists/
       entities.yaml      entity id -> aliases by language (shared by every watchlist)
-      kz-pk.yaml         one file per watchlist: name, title, description, weights, rule
-      ...
+      kz-pk.yaml         one file per watchlist: name, title, description, weights, rule,
+      ...                and the developments it awaits
 
 An alias is a plain string (inflected, the default: the alias is a stem and the word may go
 on with a suffix, as Kazakh, Uzbek, Turkish and Russian words do) or a mapping:
@@ -21,8 +21,33 @@ A rule is a tree of nodes:
     {none: [node, ...]}                     none of the nodes holds
     {near: [entity, entity, ...],           a mention of each within `within` words of each
      within: 5, within_chars: 12}           other (`within_chars` characters in Chinese)
+    {near: [a, {any: [b, c]}]}              a term of a near may be an `any` of entities
+    {sentence: node}                        one sentence of the title or of the body
+                                            satisfies the node on its own mentions
 
 A composite node may carry `where`, applied to the entities inside that set none.
+
+`near` finds one mention per term, close together. Its terms are entities, or an `any` of
+entities (no `at_least`, no `min_score`) of which any mention stands for the term: "a word
+for arriving next to Kazakhstan or Astana as the place" is `near: [visit-arrival, {any:
+[in-kazakhstan, to-kazakhstan]}]`.
+
+`sentence` evaluates its node on each sentence apart, over the mentions in it, and holds
+when one sentence satisfies it (its score is the best sentence's). It is how a rule says
+"in the same statement": the parts of an all-of in one sentence, and a none-of that only
+looks at that sentence ("Sharif will visit Kazakhstan" but not "Tokayev hopes Sharif will
+visit Kazakhstan", while another sentence of the same item may name the invitation). A
+sentence ends at . ! ? or … before a space, a closing quote or the end of the text, at the
+Chinese 。！？, the Urdu ۔ and ؟, and at a line break; the title and the body are never one
+sentence.
+
+A watchlist may name the developments it awaits: a list under `developments:`, each
+`{id, title, rule, priority}` (an id unique in the file; priority low | normal | high |
+urgent, default urgent). A
+development's rule is written in the same language and evaluated, with the watchlist's
+weights, over the same mentions, and only for an item that matches the watchlist: it says
+which of the watchlist's items report the awaited event ("Sharif arrives in Astana"), not
+which items belong to the watchlist.
 
 Weights say how much one mention counts: by where it stands (title 3, lead 2, body 1 by
 default) and, multiplied, when it stands in an enumeration of four or more names
@@ -32,7 +57,8 @@ countries is not enough, and `min_score: 2` asks for more than a passing mention
 body.
 
 Loading validates everything and raises ConfigError naming the file and the key, e.g.
-`watchlists/kz-pk.yaml: rule.all[1]: unknown entity 'pakistn'`.
+`watchlists/kz-pk.yaml: rule.all[1]: unknown entity 'pakistn'` or
+`watchlists/kz-pk.yaml: developments[0].rule.all[1]: unknown entity 'x'`.
 """
 
 from __future__ import annotations
@@ -47,6 +73,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.errors import ConfigError
+from monitor.models import Priority
 from monitor.text.normalize import fold_key
 
 __all__ = [
@@ -54,10 +81,13 @@ __all__ = [
     "Alias",
     "AllOf",
     "AnyOf",
+    "Development",
     "Entity",
     "Near",
+    "NearTerm",
     "Node",
     "NoneOf",
+    "Sentence",
     "Term",
     "Watchlist",
     "Watchlists",
@@ -65,6 +95,7 @@ __all__ = [
     "Where",
     "describe",
     "load_watchlists",
+    "near_terms",
 ]
 
 ENTITIES_FILE = "entities.yaml"
@@ -127,13 +158,28 @@ class NoneOf:
 
 @dataclass(frozen=True)
 class Near:
-    terms: tuple[Term, ...]
+    terms: tuple[NearTerm, ...]  # an entity, or an any-of of entities (of terms only)
     within: int = 10  # words between the first and the last mention
     within_chars: int = 20  # characters, when the text between them is Chinese
     min_score: float = 0.0
 
 
-Node: TypeAlias = Term | AllOf | AnyOf | NoneOf | Near
+@dataclass(frozen=True)
+class Sentence:
+    """Holds when one sentence of the title or body satisfies `child` on its own."""
+
+    child: Node
+
+
+Node: TypeAlias = Term | AllOf | AnyOf | NoneOf | Near | Sentence
+NearTerm: TypeAlias = Term | AnyOf
+
+
+def near_terms(term: NearTerm) -> tuple[Term, ...]:
+    """The entities a term of a near stands for: itself, or the members of its any-of."""
+    if isinstance(term, Term):
+        return (term,)
+    return tuple(child for child in term.children if isinstance(child, Term))
 
 
 @dataclass(frozen=True)
@@ -149,6 +195,22 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class Development:
+    """An event a watchlist waits for: among the watchlist's items, those whose mentions
+    satisfy `rule` report it."""
+
+    id: str
+    title: str
+    rule: Node
+    priority: Priority = Priority.URGENT
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """Entities the rule names, in order of first appearance."""
+        return tuple(dict.fromkeys(_entities(self.rule)))
+
+
+@dataclass(frozen=True)
 class Watchlist:
     name: str
     title: str
@@ -156,11 +218,17 @@ class Watchlist:
     rule: Node
     weights: Weights
     path: str
+    developments: tuple[Development, ...] = ()
 
     @property
     def entities(self) -> tuple[str, ...]:
         """Entities the rule names, in order of first appearance."""
         return tuple(dict.fromkeys(_entities(self.rule)))
+
+    @property
+    def development_entities(self) -> tuple[str, ...]:
+        """Entities the developments' rules name, in order of first appearance."""
+        return tuple(dict.fromkeys(e for d in self.developments for e in d.entities))
 
 
 class Watchlists:
@@ -192,7 +260,9 @@ def _entities(node: Node) -> Iterator[str]:
         yield node.entity
     elif isinstance(node, Near):
         for term in node.terms:
-            yield term.entity
+            yield from _entities(term)
+    elif isinstance(node, Sentence):
+        yield from _entities(node.child)
     else:
         for child in node.children:
             yield from _entities(child)
@@ -211,6 +281,8 @@ def describe(node: Node) -> str:
         if node.min_score:
             text += f" score≥{_number(node.min_score)}"
         return text
+    if isinstance(node, Sentence):
+        return f"sentence({describe(node.child)})"
     if isinstance(node, Near):
         inner = ", ".join(describe(term) for term in node.terms)
         text = f"near({inner}; {node.within} words/{node.within_chars} chars)"
@@ -261,6 +333,15 @@ class _WeightsSpec(BaseModel):
     in_list: float = Field(1.0, ge=0)
 
 
+class _DevelopmentSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=_ID)
+    title: str = Field(min_length=1)
+    rule: Any
+    priority: str = Priority.URGENT.label
+
+
 class _WatchlistFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -269,6 +350,7 @@ class _WatchlistFile(BaseModel):
     description: str = ""
     weights: _WeightsSpec = Field(default_factory=_WeightsSpec)
     rule: Any
+    developments: list[_DevelopmentSpec] = Field(default_factory=list)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -374,13 +456,14 @@ def _load_entities(path: Path) -> dict[str, Entity]:
     return entities
 
 
-_NODE_KINDS = ("all", "any", "none", "near", "entity")
+_NODE_KINDS = ("all", "any", "none", "near", "sentence", "entity")
 _OPTIONS: dict[str, set[str]] = {
     "entity": {"where", "min_score"},
     "all": {"where", "min_score"},
     "any": {"where", "min_score", "at_least"},
     "none": {"where"},
     "near": {"where", "min_score", "within", "within_chars"},
+    "sentence": {"where"},
 }
 _WHERE = ("title", "lead", "anywhere")
 
@@ -411,6 +494,10 @@ class _RuleParser:
         where = self.where_option(raw, key, where)
         if kind == "entity":
             return self.term(raw, key, where)
+        if kind == "sentence":
+            if isinstance(raw[kind], list):
+                raise self.error(f"{key}.sentence", "sentence takes one rule node (an all-of...)")
+            return Sentence(self.node(raw[kind], f"{key}.sentence", where))
         children = raw[kind]
         if not isinstance(children, list) or not children:
             raise self.error(f"{key}.{kind}", "expected a non-empty list of rule nodes")
@@ -418,14 +505,12 @@ class _RuleParser:
         if kind == "near":
             if len(children) < 2:
                 raise self.error(child_key, "near needs at least two entities")
-            terms = []
-            for index, child in enumerate(children):
-                term = self.node(child, f"{child_key}[{index}]", where)
-                if not isinstance(term, Term):
-                    raise self.error(f"{child_key}[{index}]", "near takes entities only")
-                terms.append(term)
+            terms = tuple(
+                self.near_term(child, f"{child_key}[{index}]", where)
+                for index, child in enumerate(children)
+            )
             return Near(
-                tuple(terms),
+                terms,
                 within=self.count(raw, key, "within", 10),
                 within_chars=self.count(raw, key, "within_chars", 20),
                 min_score=self.score(raw, key),
@@ -441,6 +526,23 @@ class _RuleParser:
         if at_least > len(nodes):
             raise self.error(f"{key}.at_least", f"{at_least} is more than the {len(nodes)} nodes")
         return AnyOf(nodes, at_least=at_least, min_score=self.score(raw, key))
+
+    def near_term(self, raw: Any, key: str, where: Where) -> NearTerm:
+        """An entity, or an `any` of entities with neither `at_least` nor `min_score`:
+        a near finds one mention per term, so its terms can only be sets of entities."""
+        term = self.node(raw, key, where)
+        if isinstance(term, Term):
+            return term
+        only = "near takes entities only, or an `any` of entities"
+        if not isinstance(term, AnyOf):
+            raise self.error(key, only)
+        for index, child in enumerate(term.children):
+            if not isinstance(child, Term):
+                raise self.error(f"{key}.any[{index}]", only)
+        if "at_least" in raw or "min_score" in raw:
+            option = "at_least" if "at_least" in raw else "min_score"
+            raise self.error(f"{key}.{option}", f"{only}: no {option} on an `any` in a near")
+        return term
 
     def term(self, raw: dict[str, Any], key: str, where: Where) -> Term:
         entity = raw["entity"]
@@ -481,9 +583,33 @@ def _load_watchlist(path: Path, entities: Mapping[str, Entity]) -> Watchlist:
         raise _validation_error(where, exc) from exc
     if spec.name != path.stem:
         raise ConfigError(f"{where}: name", f"{spec.name!r} differs from the file name")
-    rule = _RuleParser(where, entities).node(spec.rule, "rule")
+    parser = _RuleParser(where, entities)
+    rule = parser.node(spec.rule, "rule")
     weights = Weights(**spec.weights.model_dump())
-    return Watchlist(spec.name, spec.title, spec.description, rule, weights, where)
+    developments = _developments(where, spec.developments, parser)
+    return Watchlist(spec.name, spec.title, spec.description, rule, weights, where, developments)
+
+
+def _developments(
+    where: str, specs: list[_DevelopmentSpec], parser: _RuleParser
+) -> tuple[Development, ...]:
+    developments: list[Development] = []
+    first: dict[str, int] = {}
+    for index, spec in enumerate(specs):
+        key = f"developments[{index}]"
+        if spec.id in first:
+            raise ConfigError(
+                f"{where}: {key}.id",
+                f"duplicate id {spec.id!r} (also developments[{first[spec.id]}])",
+            )
+        first[spec.id] = index
+        try:
+            priority = Priority.parse(spec.priority)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {key}.priority", str(exc)) from None
+        rule = parser.node(spec.rule, f"{key}.rule")
+        developments.append(Development(spec.id, spec.title, rule, priority))
+    return tuple(developments)
 
 
 def load_watchlists(directory: Path) -> Watchlists:
