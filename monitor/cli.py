@@ -14,7 +14,7 @@ import typer
 from loguru import logger
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from monitor import app as assembly
 from monitor import exporter, logs
@@ -285,7 +285,15 @@ def stories(
         for record in rows:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         return
-    table = Table("story", "first report", "first seen", "size", "languages", "outlets", "title")
+    table = Table(
+        Column("story", no_wrap=True),
+        "first report",
+        "first seen",
+        "size",
+        "languages",
+        "outlets",
+        "title",
+    )
     for record in rows:
         table.add_row(
             record["id"],

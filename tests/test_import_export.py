@@ -92,3 +92,30 @@ def test_import_reports_a_bad_file_by_name_and_imports_the_rest(
     assert "005_0123456789abcdef.txt" in result.output
     assert "notes.txt" in result.output
     assert store_for(config).count_items() == 1
+
+
+def test_the_five_seeds_are_one_story_in_stories_and_in_export(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    config = workspace(tmp_path, [])
+    assert monitor(config, "import", str(seeds_dir)).exit_code == 0
+
+    listed = monitor(config, "stories", "--json")
+    assert listed.exit_code == 0, listed.output
+    stories = [json.loads(line) for line in listed.stdout.splitlines() if line.startswith("{")]
+    assert len(stories) == 1
+    (story,) = stories
+    assert story["size"] == 5
+    assert sorted(story["languages"]) == sorted(LANGUAGES.values())
+    assert story["first_at"].startswith("2026-02-04")
+    assert set(story["watchlists"]) == {"kz-pk", "tap-railway", "gwadar"}
+    assert story["alerted"] == []  # import is quiet
+
+    table = monitor(config, "stories", "--watchlist", "gwadar")
+    assert table.exit_code == 0 and story["id"] in table.stdout
+    assert monitor(config, "stories", "--since", "2026-03-01", "--json").stdout.strip() == ""
+
+    out = tmp_path / "out.csv"
+    assert monitor(config, "export", "--format", "csv", "-o", str(out)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == 5 and {r["story"] for r in rows} == {story["id"]}
