@@ -264,9 +264,7 @@ def export(
 @app.command()
 def stories(
     watchlist: Annotated[str | None, typer.Option(help="only stories matching it")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="first reported on or after (ISO date)")
-    ] = None,
+    since: Annotated[str | None, typer.Option(help="first reported on or after (ISO date)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
     all_stories: Annotated[
         bool, typer.Option("--all", help="also stories that matched no watchlist")
