@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.config import StorySettings
 from monitor.models import Evidence, Item
-from monitor.store.schema import items, stories, story_keys, story_watchlists
+from monitor.store.schema import items, matches, stories, story_keys, story_watchlists
 from monitor.stories import cluster
 from monitor.stories.cluster import Candidate, Report, StoryFacts
 
@@ -99,6 +99,17 @@ _REPORTS = (
     .limit(REPORTS_READ)
 )
 _REPORT = sa.select(*_REPORT_COLUMNS).where(items.c.id == sa.bindparam("b_item"))
+# Developments the story's other reports met (compared as text: PostgreSQL's json type has
+# no equality).
+_MET = (
+    sa.select(matches.c.watchlist, matches.c.developments)
+    .join_from(matches, items, items.c.id == matches.c.item_id)
+    .where(
+        items.c.story_id == sa.bindparam("b_story"),
+        items.c.id != sa.bindparam("b_item"),
+        sa.cast(matches.c.developments, sa.Text) != "[]",
+    )
+)
 # Recording that a story matched a watchlist: a second report finds the row there.
 _RECORD = {
     "sqlite": sqlite.insert(story_watchlists).on_conflict_do_nothing(),
@@ -264,8 +275,14 @@ class StoryBook:
             )
             for row in rows
         )
+        met = frozenset(
+            (row.watchlist, development)
+            for row in self.conn.execute(_MET, {"b_story": story_id, "b_item": item.id})
+            for development in row.developments or ()
+        )
         return StoryFacts(
             story_id=story_id,
+            met=met,
             started=assigned.started,
             republished=assigned.republished,
             first_at=story.first_at,

@@ -58,6 +58,7 @@ class StoryFacts:
     first_at: datetime
     title: str
     alerted: frozenset[str]  # watchlists this story has already been alerted for
+    met: frozenset[tuple[str, str]]  # (watchlist, development) met by its earlier reports
     reports: tuple[Report, ...]  # its first reports (at most 40) and this item, oldest first
 
 

@@ -6,9 +6,10 @@ Per watchlist the item matched:
   the item meets one of the watchlist's awaited developments, kind `development` (its
   priority, URGENT by default) in its place; its key `story:<story>:<watchlist>` is what
   later alerts of the story thread under;
-- the story was alerted already: the item is another report. It meets a development not yet
-  raised for this story: a `development` alert. Otherwise an `update` (LOW): a reply in the
-  thread of the first alert where the channel threads, a line in the next digest elsewhere;
+- the story was alerted already: the item is another report. It meets a development that no
+  earlier report of the story met: a `development` alert. Otherwise an `update` (LOW): a
+  reply in the thread of the first alert where the channel threads, a line in the next
+  digest elsewhere;
 - either way, when the story has now spread to `breaking_outlets` outlets or
   `breaking_languages` languages within `breaking_within` of its first report: one `breaking`
   alert (HIGH) per story, whatever the number of watchlists.
@@ -73,7 +74,7 @@ class AlertPolicy:
             name = match.watchlist
             key = story_key(facts.story_id, name)
             first_keys[name] = key
-            development = self._development(match)
+            development = self._development(match, facts)
             if name not in facts.alerted:
                 alerted.append(name)
                 if development is not None:
@@ -87,13 +88,13 @@ class AlertPolicy:
                         "story", key, None, Priority.NORMAL, item, match, facts, None, now
                     )
                 continue
-            for dev_id, title, priority in self._developments(match):
+            for dev_id, title, priority in self._developments(match, facts):
                 dev_key = f"development:{facts.story_id}:{name}:{dev_id}"
                 headline = f"Awaited development: {title}"
                 intents += self._route(
                     "development", dev_key, key, priority, item, match, facts, headline, now
                 )
-            if not match.developments:
+            if development is None:
                 headline = f"Also reported by {_report_label(item, facts)}"
                 intents += self._route(
                     "update",
@@ -111,16 +112,21 @@ class AlertPolicy:
 
     # --- pieces ---
 
-    def _developments(self, match: Match) -> list[tuple[str, str, Priority]]:
-        """(id, title, priority) of each development the match meets, in file order."""
+    def _developments(self, match: Match, facts: StoryFacts) -> list[tuple[str, str, Priority]]:
+        """(id, title, priority) of each development the match meets and no earlier report
+        of the story met (it is raised once per story), in file order."""
         if not match.developments:
             return []
         known = {d.id: d for d in self.watchlists[match.watchlist].developments}
-        return [(d, known[d].title, known[d].priority) for d in match.developments if d in known]
+        return [
+            (d, known[d].title, known[d].priority)
+            for d in match.developments
+            if d in known and (match.watchlist, d) not in facts.met
+        ]
 
-    def _development(self, match: Match) -> tuple[str, str, Priority] | None:
-        """The highest-priority development met (the first of those), if any."""
-        met = self._developments(match)
+    def _development(self, match: Match, facts: StoryFacts) -> tuple[str, str, Priority] | None:
+        """The highest-priority development newly met (the first of those), if any."""
+        met = self._developments(match, facts)
         return max(met, key=lambda d: d[2]) if met else None
 
     def _breaking(
