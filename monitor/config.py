@@ -270,6 +270,11 @@ class AppriseChannel(ChannelBase):
 Channel = Annotated[SlackChannel | EmailChannel | AppriseChannel, Field(discriminator="type")]
 
 
+# How long a delivery round holds the outbox rows it claimed (`alerts.claim`; the store's
+# default too, for callers without settings).
+CLAIM_SECONDS = 300.0
+
+
 class AlertSettings(_Strict):
     max_age: Seconds = Field(
         48 * 3600.0, description="items published longer ago than this never alert"
@@ -280,6 +285,12 @@ class AlertSettings(_Strict):
     retry_base: Seconds = Field(30.0, description="first outbox retry delay; doubles")
     retry_max: Seconds = Field(3600.0, description="longest outbox retry delay")
     max_attempts: int = Field(20, description="attempts before an alert is marked dead")
+    claim: Seconds = Field(
+        CLAIM_SECONDS,
+        gt=0,
+        description="how long a worker holds the outbox rows it took before another may take "
+        "them; it starts no send after half of it",
+    )
 
 
 class StorySettings(_Strict):

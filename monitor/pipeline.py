@@ -32,6 +32,7 @@ from monitor.alerts.render import ItemPayload
 from monitor.config import Settings, SourceConfig
 from monitor.enrich import Enricher, Job, entry_hash, entry_id, localize, needs_page
 from monitor.errors import MonitorError, ParseError, SourceError, TransientFetchError
+from monitor.leases import lease_is_dead
 from monitor.models import (
     Entry,
     Evidence,
@@ -482,20 +483,6 @@ async def _child_sitemaps(ctx: Context, source: SourceConfig, index: ParsedPage)
 def hex16_bytes(content: bytes) -> str:
     """Digest of a response body: the same bytes as last time are skipped unparsed."""
     return hashlib.sha256(content).hexdigest()[:16]
-
-
-def lease_is_dead(owner: str | None) -> bool:
-    """A lease held by a process of this host that no longer exists (killed mid-poll)."""
-    host, _, pid = (owner or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def release_dead_leases(ctx: Context) -> int:

@@ -309,3 +309,95 @@ def test_apprise_channel_posts_title_and_plain_body(store: Store, server: LocalS
     assert body["title"] == "[Kazakhstan–Pakistan] Kazakhstan and Pakistan, story 1"
     assert "https://example.org/n/1" in body["message"]
     assert "Matched: Kazakhstan, Pakistan" in body["message"]
+
+
+# --- several workers: claims ------------------------------------------------------------------
+
+WAIT = 10.0  # a guard against a hang, never a pause: every wait ends on an event
+
+
+def test_an_alert_another_worker_holds_waits_for_its_claim_to_expire(
+    store: Store, server: LocalServer
+) -> None:
+    url = server.route("/hook", "ok")
+    keys = queue(store, "team", 1, 2)
+    t0 = start()
+    expiry = t0 + timedelta(seconds=SETTINGS.claim)
+    [held] = store.due_alerts(t0, 1, owner="elsewhere:1", until=expiry)
+    senders = {"team": slack("team", url)}
+
+    report = deliver(store, senders, t0)
+    assert (report.sent, report.waiting) == (1, 0)
+    assert keys_of(server.requests_to("/hook")) == [keys[1]]
+    assert deliver(store, senders, expiry - timedelta(seconds=1)).sent == 0
+    assert deliver(store, senders, expiry).sent == 1  # the other worker never came back
+    assert keys_of(server.requests_to("/hook")) == [keys[1], held.key]
+
+
+class Timed:
+    """A sender whose every send takes `seconds` on the round's (fake) monotonic clock."""
+
+    def __init__(self, name: str, clock: list[float], seconds: float) -> None:
+        self.name = name
+        self.keys: list[str] = []
+        self._clock = clock
+        self._seconds = seconds
+
+    async def send(self, alert: OutboxAlert, parent: OutboxAlert | None = None) -> None:
+        self.keys.append(alert.key)
+        self._clock[0] += self._seconds
+
+
+def test_a_round_starts_no_send_once_half_its_claim_has_passed(store: Store) -> None:
+    keys = queue(store, "team", 1, 2, 3, 4, 5)
+    clock = [1000.0]
+    sender = Timed("team", clock, seconds=100)
+    settings = SETTINGS.model_copy(update={"claim": 300.0})
+    t0 = start()
+
+    def round_() -> DeliveryReport:
+        run = deliver_due(
+            store, {"team": sender}, now=t0, settings=settings, monotonic=lambda: clock[0]
+        )
+        return asyncio.run(run)
+
+    # Sends start at 0 s and 100 s into the round; at 200 s a third could outlast the claim.
+    report = round_()
+    assert (report.sent, report.waiting) == (2, 3)
+    assert sender.keys == keys[:2]
+    # What it did not send was released: the next round (same moment, same worker) has it.
+    report = round_()
+    assert (report.sent, report.waiting) == (2, 1)
+    assert sender.keys == keys[:4]
+
+
+def test_rows_a_round_cannot_send_are_free_for_others_while_it_sends(
+    store: Store, server: LocalServer
+) -> None:
+    entered = threading.Event()
+    go = threading.Event()
+
+    def hold(request: Request) -> Response:
+        entered.set()
+        go.wait(WAIT)
+        return Response(200, b"ok")
+
+    url = server.route("/hook", handler=hold)
+    team = queue(store, "team", 1, 2)
+    mail = queue(store, "mail", 3, 4)  # no sender in this worker
+    t0 = start()
+    reports: list[DeliveryReport] = []
+    worker = threading.Thread(
+        target=lambda: reports.append(deliver(store, {"team": slack("team", url)}, t0))
+    )
+    worker.start()
+    try:
+        assert entered.wait(WAIT)  # the round is sending its first alert right now
+        others = store.due_alerts(t0, owner="elsewhere:1")
+    finally:
+        go.set()
+        worker.join(WAIT * 2)
+    assert [a.key for a in others] == mail  # the team rows are the round's own
+    [report] = reports
+    assert (report.sent, report.waiting) == (2, 2)
+    assert keys_of(server.requests_to("/hook")) == team

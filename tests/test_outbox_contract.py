@@ -1,13 +1,18 @@
-"""The outbox part of the storage contract, on SQLite and PostgreSQL: folding alerts into one
-digest exactly once, receipts, and finding a reply's parent. (The fixtures, `store` on both
-backends and `another` for a second worker, live in conftest.py.)"""
+"""The outbox part of the storage contract, on SQLite and PostgreSQL: claims that keep workers
+apart, folding alerts into one digest exactly once, receipts, and finding a reply's parent.
+(The fixtures, `store` on both backends and `another` for a second worker, live in
+conftest.py.)"""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from monitor.leases import local_worker
 from monitor.models import Priority
 from monitor.store.base import AlertIntent, Store
 from tests.conftest import another
@@ -55,10 +60,12 @@ def test_fold_alerts_wait_for_their_time_outside_due_alerts(store: Store) -> Non
         ]
     )
     assert [a.id for a in store.due_alerts(now())] == [plain]
-    assert [a.id for a in store.due_folds(now())] == [early_a, early_b]  # by channel, then id
-    assert [a.id for a in store.due_folds(later)] == [early_a, late, early_b]
-    assert [a.id for a in store.due_folds(later, limit=1)] == [early_a]
-    assert all(a.fold for a in store.due_folds(later))
+    early = store.due_folds(now(), owner="w1")
+    assert [a.id for a in early] == [early_a, early_b]  # by channel, then id
+    assert all(a.fold for a in early)
+    store.release_alerts([early_a, early_b], "w1")
+    assert [a.id for a in store.due_folds(later, limit=1, owner="w2")] == [early_a]
+    assert [a.id for a in store.due_folds(later, owner="w3")] == [late, early_b]
 
 
 def test_fold_makes_one_digest_and_marks_every_member(store: Store) -> None:
@@ -172,3 +179,117 @@ def test_receipt_and_lookup_by_channel_and_key(store: Store) -> None:
     store.mark_alert_sent(reply, now())
     sent = store.get_alert(reply)
     assert sent is not None and sent.receipt is None and sent.sent_at is not None
+
+
+# --- claims: several workers on one outbox -----------------------------------------------------
+
+
+def test_workers_claiming_at_once_get_disjoint_rows(store: Store, db_url: str) -> None:
+    plain = store.enqueue_alerts([intent(f"p{n}") for n in range(60)])
+    folds = store.enqueue_alerts([intent(f"f{n}", fold=True) for n in range(40)])
+    workers = [another(db_url) for _ in range(4)]
+    start = threading.Barrier(len(workers))
+    taken: dict[str, list[int]] = {}
+    moment = now()
+
+    def claim(worker: Store, name: str) -> None:
+        got: list[int] = []
+        start.wait()
+        for _ in range(len(plain) + len(folds)):  # small batches, so that claims interleave
+            batch = worker.due_alerts(moment, 7, owner=name) + worker.due_folds(
+                moment, 5, owner=name
+            )
+            if not batch:
+                break
+            got.extend(a.id for a in batch)
+        taken[name] = got
+
+    threads = [
+        threading.Thread(target=claim, args=(w, f"worker-{n}")) for n, w in enumerate(workers)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        for worker in workers:
+            worker.close()
+    everything = [i for got in taken.values() for i in got]
+    assert len(taken) == 4
+    assert sorted(everything) == sorted(plain + folds)  # each row once, none left out
+    assert store.due_alerts(moment, owner="late") == []
+    assert store.due_folds(moment, owner="late") == []
+
+
+def test_a_claim_holds_until_it_expires_even_for_its_own_worker(store: Store) -> None:
+    first, second = store.enqueue_alerts([intent("1"), intent("2")])
+    moment = now()
+    expiry = moment + timedelta(minutes=1)
+    assert [a.id for a in store.due_alerts(moment, 1, owner="a", until=expiry)] == [first]
+    assert [a.id for a in store.due_alerts(moment, owner="b", until=expiry)] == [second]
+    halfway = moment + timedelta(seconds=30)
+    assert store.due_alerts(halfway, owner="b") == []
+    assert store.due_alerts(halfway, owner="a") == []  # its round still works on them
+    again = store.due_alerts(expiry, owner="c")
+    assert [a.id for a in again] == [first, second]
+
+
+def test_marking_or_releasing_ends_a_claim(store: Store) -> None:
+    failed, released, kept, sent = store.enqueue_alerts([intent(k) for k in "abcd"])
+    moment = now()
+    assert len(store.due_alerts(moment, owner="a")) == 4
+    store.release_alerts([released, kept], "b")  # not b's claims: nothing changes
+    assert store.due_alerts(moment, owner="b") == []
+    store.mark_alert_failed(failed, "HTTP 500", moment)  # due again at once
+    store.release_alerts([released], "a")
+    store.mark_alert_sent(sent, moment)
+    assert [a.id for a in store.due_alerts(moment, owner="b")] == [failed, released]
+    assert {a.id for a in store.list_alerts() if a.sent_at == moment} == {sent}
+
+
+def dead_worker() -> str:
+    """The name (`host:pid`) of a process of this host that has exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(30)
+    return f"{socket.gethostname()}:{child.pid}"
+
+
+def test_claims_of_a_killed_local_process_are_taken_over_at_once(store: Store) -> None:
+    of_living, of_remote, of_dead = store.enqueue_alerts([intent(k) for k in ("l", "r", "d")])
+    [dead_fold] = store.enqueue_alerts([intent("df", fold=True)])
+    moment = now()
+    far = moment + timedelta(hours=1)
+
+    def claim(owner: str) -> list[int]:
+        return [a.id for a in store.due_alerts(moment, 1, owner=owner, until=far)]
+
+    # This very process lives; another host's worker cannot be checked, so it is trusted.
+    assert claim(local_worker()) == [of_living]
+    assert claim("elsewhere:1") == [of_remote]
+    gone = dead_worker()
+    assert claim(gone) == [of_dead]
+    assert [a.id for a in store.due_folds(moment, owner=gone, until=far)] == [dead_fold]
+
+    later = far + timedelta(hours=1)
+    assert [a.id for a in store.due_alerts(moment, owner="heir", until=later)] == [of_dead]
+    assert [a.id for a in store.due_folds(moment, owner="heir", until=later)] == [dead_fold]
+    # The others' claims hold until they expire.
+    assert [a.id for a in store.due_alerts(far, owner="late")] == [of_living, of_remote]
+
+
+def test_a_member_claimed_by_another_worker_is_not_folded(store: Store) -> None:
+    ids = store.enqueue_alerts([intent(k, fold=True) for k in ("s1", "s2")])
+    moment = now()
+    assert [a.id for a in store.due_folds(moment, owner="a")] == ids
+    assert store.due_folds(moment, owner="b") == []
+    before = store.list_alerts()
+    assert store.fold_alerts(ids, digest("team", "digest:b"), moment, owner="b") is None
+    assert store.fold_alerts(ids, digest("team", "digest:none"), moment) is None
+    assert store.list_alerts() == before
+
+    made = store.fold_alerts(ids, digest("team", "digest:a"), moment, owner="a")
+    assert made is not None
+    # The digest is queued unclaimed: whichever worker claims it first delivers it.
+    assert [a.id for a in store.due_alerts(moment, owner="b")] == [made]
+    assert store.due_alerts(moment, owner="a") == []

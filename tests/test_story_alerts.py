@@ -6,16 +6,23 @@ between the same countries is a new story."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor.models import Priority
+from loguru import logger
+
+from monitor.alerts.channels import build_channels
+from monitor.alerts.dispatch import deliver_due
+from monitor.config import load_settings
+from monitor.models import Priority, hex16
 from tests.cli import monitor, store_for
 from tests.localserver import LocalServer, Request, Response
 from tests.story_texts import EVENT_A, EVENT_B
 from tests.test_poll_alerts import Inbox, smtp  # noqa: F401  (the SMTP fixture)
 from tests.texts import long_html
+from tests.visit_texts import ANNOUNCED, ARRIVAL, INVITATION
 from tests.workspace import rss, source_toml, workspace
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -124,3 +131,93 @@ def test_one_event_in_five_languages_alerts_once_then_breaks_once(
     assert {a.thread_key for a in updates} == {f"story:{stories[0].id}:kz-pk"}
     reported = {line for a in updates for line in a.payload["reported_by"]}
     assert "kazinform.example (en)" in reported
+
+    # At the channels' next digest time the four further reports go out as ONE digest per
+    # channel, grouped under their story: "also reported by ...".
+    settings = load_settings(config)
+    logger.remove()  # the CLI runs logged to a stream the runner has closed since
+    at = max(a.next_attempt for a in updates if a.next_attempt is not None)
+    report = asyncio.run(
+        deliver_due(store, build_channels(settings.alerts), now=at, settings=settings.alerts)
+    )
+    assert report.sent == 2 and len(hooks) == 4 and len(inbox.messages) == 4
+    digest = json.dumps(hooks[3], ensure_ascii=False)
+    for lang in ("ru", "kk", "zh", "tr"):
+        assert f"({lang})" in digest
+    assert all(a.sent_at is not None for a in store.list_alerts())
+
+
+def test_an_awaited_development_goes_out_at_once_and_once_per_story(
+    server: LocalServer,
+    tmp_path: Path,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    """The invitation is a story like any; the announced visit is an urgent development that
+    even a channel in daily-digest mode gets at once; the arrival report of the same days
+    joins that story and raises it no second time."""
+    inbox, port = smtp
+    hooks: list[dict] = []
+
+    def receive(request: Request) -> Response:
+        hooks.append(json.loads(request.body))
+        return Response(200, b"ok")
+
+    server.route("/hook", handler=receive)
+    now = datetime.now(UTC).replace(microsecond=0)
+    feeds = Feeds(server)
+    feeds.set("akorda")
+    feeds.set("app")
+    channels = (
+        "[alerts.channels.team]\n"
+        f'type = "slack"\nwebhook_url = "{server.url("/hook")}"\n'
+        "[alerts.channels.desk]\n"
+        f'type = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'sender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n'
+        'mode = "digest"\ndigest_every = "1d"\ndigest_at = "08:00"\n'
+    )
+    config = workspace(tmp_path, feeds.sources(), settings=channels)
+
+    def entry(texts: dict, lang: str, host: str, at: datetime) -> dict:
+        title, body = texts[lang]
+        return {
+            "title": title,
+            "link": f"https://{host}/{lang}/{hex16(title)[:8]}",
+            "content": long_html(body),
+            "published": at,
+        }
+
+    # The invitation: a new story on kz-pk; the digest channel keeps it for 08:00.
+    feeds.set("akorda", entry(INVITATION, "en", "akorda.example", now - timedelta(days=5)))
+    assert monitor(config, "poll").exit_code == 0
+    # Too old to alert (5 days > alerts.max_age): nothing anywhere.
+    assert hooks == [] and inbox.messages == []
+
+    feeds.set("akorda", entry(INVITATION, "ru", "akorda.example", now - timedelta(hours=3)))
+    assert monitor(config, "poll").exit_code == 0
+    assert len(hooks) == 1 and inbox.messages == []  # the digest channel waits
+    assert "Awaited" not in json.dumps(hooks[0], ensure_ascii=False)
+
+    # The visit announced, then reported from Astana: one urgent alert per channel, at once.
+    feeds.set("app", entry(ANNOUNCED, "en", "app.example", now - timedelta(minutes=30)))
+    assert monitor(config, "poll").exit_code == 0
+    assert len(hooks) == 2 and len(inbox.messages) == 1
+    urgent = json.dumps(hooks[1], ensure_ascii=False)
+    assert "Awaited development: Shehbaz Sharif's return state visit to Kazakhstan" in urgent
+    assert "URGENT" in str(inbox.messages[0]["Subject"]).upper()
+
+    feeds.set(
+        "app",
+        entry(ANNOUNCED, "en", "app.example", now - timedelta(minutes=30)),
+        entry(ARRIVAL, "ru", "tass.example", now - timedelta(minutes=10)),
+    )
+    assert monitor(config, "poll").exit_code == 0
+    store = store_for(config)
+    developments = [a for a in store.list_alerts() if a.kind == "development"]
+    assert len(developments) == 2  # one per channel, not one per report
+    assert len(hooks) == 2 and len(inbox.messages) == 1
+    story_of = {
+        s.item.url: s.story_id
+        for s in store.iter_items()
+        if s.item.url and "akorda" not in s.item.url
+    }
+    assert len(set(story_of.values())) == 1  # announcement and arrival: one story

@@ -2,7 +2,7 @@
 schedule retries.
 
     folding.fold_due: each channel's due `fold` alerts --> one digest alert
-    store.due_alerts --> per channel, in queue order --> Sender.send(alert, parent)
+    store.due_alerts (claimed) --> per channel, in queue order --> Sender.send(alert, parent)
         ok                      mark_alert_sent (with the channel's receipt: a Slack ts)
         ChannelError            mark_alert_failed(next_attempt = backoff), channel paused
         RateLimited             the same, waiting at least Retry-After
@@ -26,11 +26,21 @@ the outbox rows stay the truth, so a restart or another worker merely probes onc
 
 An alert whose channel has no sender (removed from the settings, or not selected) stays pending
 and is reported as waiting.
+
+Several workers: a round claims the rows it takes (`due_alerts`, `due_folds`) for its worker
+until `now + alerts.claim`, so two workers, even on two hosts, never take the same row; what the
+round cannot send now (no sender, a paused channel) is released as soon as it has been read,
+and whatever it took and did not finish (a pause, a reply whose parent is unsent, an error) at
+its end. A round starts no send after half its claim has passed: a send begun in time ends
+before the claim does, so no other worker can take an alert while it is being sent. A claim
+of a killed process of this host is taken over at once; one of another host waits for its
+expiry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,13 +53,17 @@ from loguru import logger
 from monitor.alerts.folding import fold_due
 from monitor.config import AlertSettings
 from monitor.errors import ChannelError, RateLimited
-from monitor.models import OutboxAlert
+from monitor.leases import local_worker
+from monitor.models import OutboxAlert, Priority
 from monitor.store.base import Store
 
 __all__ = ["DeliveryReport", "Sender", "deliver_due", "next_attempt_at"]
 
 # How many due rows one round may read past alerts it cannot send now, to reach ones it can.
 SCAN_MAX = 10_000
+
+# Share of the claim after which a round starts no more sends (see the module docstring).
+SEND_WINDOW = 0.5
 
 
 class Sender(Protocol):
@@ -107,20 +121,30 @@ async def deliver_due(
     now: datetime,
     settings: AlertSettings,
     limit: int = 100,
+    worker: str | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> DeliveryReport:
     """Fold the alerts due for a digest, then deliver up to `limit` due alerts through their
-    channels and record every outcome."""
+    channels and record every outcome. The rows are claimed for `worker` (default: this
+    process, `host:pid`) while the round works on them; `monotonic` times the round."""
     report = DeliveryReport()
-    report.folded = fold_due(store, senders.keys(), now)
+    owner = worker or local_worker()
+    until = now + timedelta(seconds=settings.claim)
+    started = monotonic()
+
+    def in_time() -> bool:
+        return monotonic() - started < settings.claim * SEND_WINDOW
+
+    report.folded = fold_due(store, senders.keys(), now, owner=owner, until=until)
 
     def ready(channel: str) -> bool:
         sender = senders.get(channel)
         if sender is None:
             return False
-        until = _paused.get(sender)
-        return until is None or until <= now
+        paused = _paused.get(sender)
+        return paused is None or paused <= now
 
-    alerts, held = _take(store, now, limit, ready)
+    alerts, held = _take(store, now, limit, ready, owner, until)
     for alert in held:
         report.waiting += 1
         if alert.channel not in senders and alert.channel not in _unsent_logged:
@@ -132,13 +156,17 @@ async def deliver_due(
     queues: dict[str, list[OutboxAlert]] = {}
     for alert in sorted(alerts, key=lambda a: a.id):
         queues.setdefault(alert.channel, []).append(alert)
-    outcomes = await asyncio.gather(
-        *(
-            _drain(store, senders[channel], queue, now, settings, report)
-            for channel, queue in queues.items()
-        ),
-        return_exceptions=True,
-    )
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                _drain(store, senders[channel], queue, now, settings, report, in_time)
+                for channel, queue in queues.items()
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        # Rows sent, failed or dead were unclaimed as they were marked; this frees the rest.
+        store.release_alerts([a.id for a in alerts], owner)
     # Only the store can fail here (senders' errors are outcomes); every channel has finished
     # and recorded what it could before the first such failure is raised.
     for outcome in outcomes:
@@ -157,20 +185,32 @@ async def deliver_due(
 
 
 def _take(
-    store: Store, now: datetime, limit: int, ready: Callable[[str], bool]
+    store: Store,
+    now: datetime,
+    limit: int,
+    ready: Callable[[str], bool],
+    owner: str,
+    until: datetime,
 ) -> tuple[list[OutboxAlert], list[OutboxAlert]]:
-    """Up to `limit` due alerts that can be sent now, and the due ones read that cannot.
+    """Claim up to `limit` due alerts that can be sent now; also returns the due ones claimed
+    on the way that cannot, which, like any claimed beyond `limit`, are released before this
+    returns (another worker may have their channel).
 
-    Rows that cannot be sent now stay due, so a plain `due_alerts(now, limit)` could return
-    only those, round after round, and starve every other channel: read further instead."""
-    fetch = limit
-    while True:
-        batch = store.due_alerts(now, fetch)
-        sendable = [a for a in batch if ready(a.channel)]
-        held = [a for a in batch if not ready(a.channel)]
-        if len(sendable) >= limit or len(batch) < fetch or fetch >= limit + SCAN_MAX:
-            return sendable[:limit], held
-        fetch = min(fetch + len(held), limit + SCAN_MAX)
+    Rows that cannot be sent now stay due, so claiming just `limit` rows could get only those,
+    round after round, and starve every other channel: claim further instead, a batch as
+    large as all that was read so far each time."""
+    sendable: list[OutboxAlert] = []
+    held: list[OutboxAlert] = []
+    while len(sendable) < limit and len(sendable) + len(held) < limit + SCAN_MAX:
+        read = len(sendable) + len(held)
+        want = min(limit - len(sendable) + len(held), limit + SCAN_MAX - read)
+        batch = store.due_alerts(now, want, owner=owner, until=until)
+        for alert in batch:
+            (sendable if ready(alert.channel) else held).append(alert)
+        if len(batch) < want:
+            break
+    store.release_alerts([a.id for a in held + sendable[limit:]], owner)
+    return sendable[:limit], held
 
 
 async def _drain(
@@ -180,15 +220,25 @@ async def _drain(
     now: datetime,
     settings: AlertSettings,
     report: DeliveryReport,
+    in_time: Callable[[], bool],
 ) -> None:
-    """Send one channel's alerts in order; stop at the first retryable failure. A reply whose
-    parent is not sent yet goes to the back of the queue once (its parent, a digest folded
-    this round, may be behind it), then waits for another round."""
+    """Send one channel's alerts in order; stop at the first retryable failure, or when the
+    round's time to start sends (`in_time`) is over. A reply whose parent is not sent yet goes
+    to the back of the queue once (its parent, a digest folded this round, may be behind it),
+    then waits for another round."""
     todo = deque(queue)
     requeued: set[int] = set()
     while todo:
+        if not in_time():
+            logger.info(
+                "alerts via {}: {} left for the next round (this round's claim runs out)",
+                sender.name,
+                len(todo),
+            )
+            report.waiting += len(todo)
+            return
         alert = todo.popleft()
-        parent = _parent(store, alert)
+        parent = _parent(store, alert, now)
         if parent is not None and parent.sent_at is None:
             if alert.id in requeued:
                 report.waiting += 1
@@ -203,16 +253,23 @@ async def _drain(
             return
 
 
-def _parent(store: Store, alert: OutboxAlert) -> OutboxAlert | None:
+def _parent(store: Store, alert: OutboxAlert, now: datetime) -> OutboxAlert | None:
     """The alert `alert` replies to: the one queued under its thread key on its channel, or
-    the digest that carried that one. None (send it on its own) when there is none, or when
-    it is dead and so will never have a thread."""
+    the digest that carried that one. None (send it on its own) when there is none, when it
+    is dead and so will never have a thread, or when it waits for a later digest or the end
+    of quiet hours while this reply is breaking news or a development (high or urgent: it
+    does not wait for a thread). A further report (low) waits for its parent."""
     if alert.thread_key is None:
         return None
     parent = store.find_alert(alert.channel, alert.thread_key)
     if parent is not None and parent.folded_into is not None:
         parent = store.get_alert(parent.folded_into)
-    if parent is None or (parent.sent_at is None and parent.next_attempt is None):
+    if parent is None:
+        return None
+    if parent.sent_at is None and parent.next_attempt is None:
+        return None
+    waits = parent.sent_at is None and parent.next_attempt is not None and parent.next_attempt > now
+    if waits and alert.priority >= Priority.HIGH:
         return None
     return parent
 

@@ -1,11 +1,13 @@
 """Folding: the alerts a channel holds for its digest (digest mode, quiet hours, further reports
 on a channel that cannot thread) become ONE digest alert when their time comes.
 
-    store.due_folds --> per channel: payloads.folded_digest --> store.fold_alerts
+    store.due_folds (claimed) --> per channel: payloads.folded_digest --> store.fold_alerts
 
 `fold_alerts` writes the digest and marks its members in one transaction, and the digest's key
 is derived from its members' ids, so a kill at any point, or two workers at once, never make
-two digests of one alert; the digest is then delivered like any other alert.
+two digests of one alert. With several workers, each folds only the alerts it claimed (another
+worker's claimed alerts are neither read nor folded here); the digest is queued unclaimed and
+then delivered like any other alert, by whichever worker claims it first.
 """
 
 from __future__ import annotations
@@ -25,23 +27,34 @@ __all__ = ["digest_intent", "fold_due"]
 FOLD_SCAN = 5000
 
 
-def fold_due(store: Store, channels: Collection[str], now: datetime) -> int:
+def fold_due(
+    store: Store, channels: Collection[str], now: datetime, *, owner: str, until: datetime
+) -> int:
     """Fold the due alerts of each of `channels` into one digest per channel; returns how many
-    alerts were folded. A channel not named (no sender) keeps its alerts for later."""
-    by_channel: dict[str, list[OutboxAlert]] = {}
-    for alert in store.due_folds(now, FOLD_SCAN):
-        if alert.channel in channels:
-            by_channel.setdefault(alert.channel, []).append(alert)
-    folded = 0
-    for channel, members in by_channel.items():
-        digest = digest_intent(channel, members, _parents(store, channel, members), now)
-        digest_id = store.fold_alerts([m.id for m in members], digest, now)
-        if digest_id is None:  # another worker folded some of them first: next round
-            logger.debug("alerts of {} were folded elsewhere; trying again later", channel)
-            continue
-        folded += len(members)
-        logger.info("{} alerts for {} folded into digest {}", len(members), channel, digest.key)
-    return folded
+    alerts were folded. The alerts are claimed for `owner` until `until` while this runs; a
+    channel not named (no sender) keeps its alerts for later, and what is not folded is
+    released before this returns, for any worker to take."""
+    claimed = store.due_folds(now, FOLD_SCAN, owner=owner, until=until)
+    left = {alert.id for alert in claimed}
+    try:
+        by_channel: dict[str, list[OutboxAlert]] = {}
+        for alert in claimed:
+            if alert.channel in channels:
+                by_channel.setdefault(alert.channel, []).append(alert)
+        folded = 0
+        for channel, members in by_channel.items():
+            digest = digest_intent(channel, members, _parents(store, channel, members), now)
+            digest_id = store.fold_alerts([m.id for m in members], digest, now, owner=owner)
+            if digest_id is None:  # another worker folded some of them first: next round
+                logger.debug("alerts of {} were folded elsewhere; trying again later", channel)
+                continue
+            left -= {m.id for m in members}
+            folded += len(members)
+            logger.info("{} alerts for {} folded into digest {}", len(members), channel, digest.key)
+        return folded
+    finally:
+        if left:
+            store.release_alerts(sorted(left), owner)
 
 
 def digest_intent(

@@ -219,27 +219,60 @@ class Store(Protocol):
         """Queue alerts outside an item transaction (digests, tests). Returns new ids; a key
         already queued for the channel is not queued again."""
 
-    def due_alerts(self, now: datetime, limit: int = 100) -> list[OutboxAlert]:
-        """Unsent, not dead alerts whose next attempt is due, oldest first. Alerts waiting to
-        be folded into a digest (`fold`) are not among them: see `due_folds`."""
+    def due_alerts(
+        self,
+        now: datetime,
+        limit: int = 100,
+        *,
+        owner: str | None = None,
+        until: datetime | None = None,
+    ) -> list[OutboxAlert]:
+        """Claim for `owner` until `until`, and return, up to `limit` unsent, not dead alerts
+        whose next attempt is due and that no live worker holds, oldest first (see "claims"
+        in `outbox.py`). Alerts waiting to be folded into a digest (`fold`) are not among
+        them: see `due_folds`. `owner` defaults to this process (`host:pid`), `until` to
+        `now` plus `config.CLAIM_SECONDS`. Another call, by any worker (this one included),
+        does not get these rows again until they are marked, released, or the claim expires;
+        on PostgreSQL concurrent calls skip each other's rows (FOR UPDATE SKIP LOCKED)."""
 
-    def due_folds(self, now: datetime, limit: int = 1000) -> list[OutboxAlert]:
-        """Unsent, not dead `fold` alerts whose time (next attempt) has come, by channel, then
-        oldest first."""
+    def due_folds(
+        self,
+        now: datetime,
+        limit: int = 1000,
+        *,
+        owner: str | None = None,
+        until: datetime | None = None,
+    ) -> list[OutboxAlert]:
+        """`due_alerts` for the `fold` alerts whose time (next attempt) has come: claimed
+        the same way, by channel, then oldest first."""
 
-    def fold_alerts(self, members: Sequence[int], digest: AlertIntent, now: datetime) -> int | None:
+    def release_alerts(self, alert_ids: Sequence[int], owner: str) -> None:
+        """Drop `owner`'s claims on these alerts (those a round took and did not finish), so
+        any worker may take them now. A claim another worker holds is left alone."""
+
+    def fold_alerts(
+        self,
+        members: Sequence[int],
+        digest: AlertIntent,
+        now: datetime,
+        *,
+        owner: str | None = None,
+    ) -> int | None:
         """In ONE transaction: queue `digest` (its key derived from the members, so a second
-        fold of the same members finds it taken) and mark every member sent at `now` and
-        folded into it. Returns the digest's id; None, with nothing written, when any member
-        is not a pending fold alert of the digest's channel any more (another worker folded
-        it first). A kill before the commit leaves the members as they were."""
+        fold of the same members finds it taken) and mark every member sent at `now`, folded
+        into it and unclaimed. Returns the digest's id; None, with nothing written, when any
+        member is not a pending fold alert of the digest's channel any more (another worker
+        folded it first), or another worker than `owner` holds an unexpired claim on it. The
+        digest is queued unclaimed, and is claimed by `due_alerts` like any other alert. A
+        kill before the commit leaves the members as they were."""
 
     def mark_alert_sent(self, alert_id: int, now: datetime, receipt: str | None = None) -> None:
         """Record delivery, and what the channel answered (a Slack message ts) when it
-        matters for replies."""
+        matters for replies; drops the alert's claim."""
 
     def mark_alert_failed(self, alert_id: int, error: str, next_attempt: datetime | None) -> None:
-        """Record a failed attempt; `next_attempt=None` marks the alert dead (permanent)."""
+        """Record a failed attempt and drop the alert's claim; `next_attempt=None` marks the
+        alert dead (permanent)."""
 
     def find_alert(self, channel: str, key: str) -> OutboxAlert | None:
         """The alert queued on `channel` under `key` (the parent of a thread reply)."""

@@ -126,9 +126,7 @@ story_keys = sa.Table(
     "story_keys",
     metadata,
     sa.Column("key", sa.Text, nullable=False),
-    sa.Column(
-        "story_id", sa.Text, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("story_id", sa.Text, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
     sa.Column("first_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("key", "story_id"),
     sa.Index(None, "key", "first_at"),
@@ -138,9 +136,7 @@ story_keys = sa.Table(
 story_watchlists = sa.Table(
     "story_watchlists",
     metadata,
-    sa.Column(
-        "story_id", sa.Text, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("story_id", sa.Text, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
     sa.Column("watchlist", sa.Text, nullable=False),
     sa.Column("first_item", sa.Text, nullable=False),
     sa.Column("first_at", UTCDateTime, nullable=False),
@@ -201,6 +197,9 @@ outbox = sa.Table(
     sa.Column("fold", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("receipt", sa.Text),  # the channel's answer (Slack ts), for thread replies
     sa.Column("folded_into", sa.Integer),  # the digest alert that carried this one
+    # The worker delivering (or folding) this row right now, and until when (see outbox.py).
+    sa.Column("claim_owner", sa.Text),
+    sa.Column("claim_until", UTCDateTime),
     sa.UniqueConstraint("channel", "key"),
     sa.Index(
         "ix_outbox_due",

@@ -1,5 +1,5 @@
 """stories: story of each item, story evidence keys, watchlists per story; developments on
-matches; priority, threading and digest folding in the outbox
+matches; priority, threading, digest folding and worker claims in the outbox
 
 Revision ID: 0002
 Revises: 0001
@@ -68,17 +68,15 @@ def upgrade() -> None:
         batch.create_index("ix_items_story_id", ["story_id"])
         batch.create_index("ix_items_content_hash", ["content_hash"])
     with op.batch_alter_table("matches") as batch:
-        batch.add_column(
-            sa.Column("developments", sa.JSON(), nullable=False, server_default="[]")
-        )
+        batch.add_column(sa.Column("developments", sa.JSON(), nullable=False, server_default="[]"))
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="1"))
         batch.add_column(sa.Column("thread_key", sa.Text(), nullable=True))
-        batch.add_column(
-            sa.Column("fold", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("fold", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("receipt", sa.Text(), nullable=True))
         batch.add_column(sa.Column("folded_into", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("claim_owner", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("claim_until", UTC_TIME, nullable=True))
     # Items stored before stories existed: each is a story of its own, and each story that
     # matched a watchlist counts as alerted (the old policy alerted per item).
     op.execute(
@@ -95,7 +93,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
-        for column in ("folded_into", "receipt", "fold", "thread_key", "priority"):
+        for column in (
+            "claim_until",
+            "claim_owner",
+            "folded_into",
+            "receipt",
+            "fold",
+            "thread_key",
+            "priority",
+        ):
             batch.drop_column(column)
     with op.batch_alter_table("matches") as batch:
         batch.drop_column("developments")
