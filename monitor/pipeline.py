@@ -27,8 +27,6 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from monitor import schedule
-from monitor.alerts.payloads import digest_payload, item_payload
-from monitor.alerts.render import ItemPayload
 from monitor.config import Settings, SourceConfig
 from monitor.enrich import Enricher, Job, entry_hash, entry_id, localize, needs_page
 from monitor.errors import MonitorError, ParseError, SourceError, TransientFetchError
@@ -42,7 +40,6 @@ from monitor.models import (
     ParsedPage,
     SourceState,
     Validators,
-    hex16,
     utcnow,
 )
 from monitor.sources.feeds import parse_feed
@@ -51,7 +48,6 @@ from monitor.sources.listing import parse_listing
 from monitor.sources.sitemaps import parse_sitemap
 from monitor.store import corpus
 from monitor.store.base import AlertIntent, ItemWrite, Store
-from monitor.stories.cluster import outlet
 from monitor.stories.evidence import evidence_of
 from monitor.stories.policy import AlertPolicy
 from monitor.urls import canonical_url
@@ -314,46 +310,16 @@ def queue_digest(ctx: Context, title: str, found: Sequence[Found]) -> int:
     found: a line per story and watchlist, with its other reports. A story already alerted
     is left out, and the stories listed count as alerted from now on (in the same
     transaction as the digest is queued), so a later report of one is an update."""
-    stories: dict[tuple[str, str], list[Found]] = {}
+    stories: dict[tuple[str, str], list[tuple[Item, Match]]] = {}
     for one in found:
-        stories.setdefault((one.story_id, one.match.watchlist), []).append(one)
+        stories.setdefault((one.story_id, one.match.watchlist), []).append((one.item, one.match))
     if not stories:
         return 0
 
     def build(new: Sequence[tuple[str, str]]) -> list[AlertIntent]:
-        if not new:
-            return []
-        key = "digest:" + hex16("|".join(f"{s}:{w}" for s, w in sorted(new)))
-        lines = {pair: _story_line(ctx, stories[pair]) for pair in new}
-        intents = []
-        for name, channel in ctx.settings.alerts.channels.items():
-            routed = [
-                line
-                for (_, watchlist), line in lines.items()
-                if not channel.watchlists or watchlist in channel.watchlists
-            ]
-            if routed:
-                payload = digest_payload(title, routed)
-                intents.append(
-                    AlertIntent(channel=name, kind="digest", key=key, payload=dict(payload))
-                )
-        return intents
+        return ctx.policy.digest(title, {pair: stories[pair] for pair in new})
 
     return ctx.store.alert_stories(sorted(stories), build)
-
-
-def _story_line(ctx: Context, reports: Sequence[Found]) -> ItemPayload:
-    """A story in a digest: its first report, and who else reported it."""
-    first = reports[0]
-    line = item_payload(first.item, first.match, ctx.watchlists.title(first.match.watchlist))
-    others = dict.fromkeys(
-        f"{outlet(r.item.url, r.item.source)} ({r.item.language})" for r in reports[1:]
-    )
-    line["outlet"] = outlet(first.item.url, first.item.source)
-    line["story_id"] = first.story_id
-    line["reported_by"] = list(others)
-    line["languages"] = sorted({r.item.language for r in reports})
-    return line
 
 
 def write_corpus(

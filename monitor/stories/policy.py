@@ -23,14 +23,15 @@ so a development or a breaking alert is raised once per story however many repor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from monitor.alerts.payloads import item_payload
+from monitor.alerts.payloads import digest_payload, item_payload
+from monitor.alerts.render import ItemPayload
 from monitor.alerts.timing import plan
 from monitor.config import Settings, StorySettings
-from monitor.models import Item, Match, Priority
+from monitor.models import Item, Match, Priority, hex16
 from monitor.store.base import AlertIntent, Decision, ItemWrite
 from monitor.stories import cluster
 from monitor.stories.cluster import StoryFacts
@@ -109,6 +110,42 @@ class AlertPolicy:
                 )
         intents += self._breaking(write, facts, first_keys, now)
         return Decision(tuple(intents), tuple(alerted))
+
+    def digest(
+        self, title: str, stories: Mapping[tuple[str, str], Sequence[tuple[Item, Match]]]
+    ) -> list[AlertIntent]:
+        """One digest per channel listing new stories (by (story, watchlist): its reports,
+        the first first), for import, backfill and rematch with `--alert`."""
+        if not stories:
+            return []
+        key = "digest:" + hex16("|".join(f"{s}:{w}" for s, w in sorted(stories)))
+        lines = {pair: self._story_line(pair[0], reports) for pair, reports in stories.items()}
+        intents = []
+        for name, channel in self.settings.alerts.channels.items():
+            routed = [
+                line
+                for (_, watchlist), line in lines.items()
+                if not channel.watchlists or watchlist in channel.watchlists
+            ]
+            if routed:
+                payload = dict(digest_payload(title, routed))
+                intents.append(AlertIntent(channel=name, kind="digest", key=key, payload=payload))
+        return intents
+
+    def _story_line(self, story_id: str, reports: Sequence[tuple[Item, Match]]) -> ItemPayload:
+        """A story in a digest: its first report, and who else reported it."""
+        item, match = reports[0]
+        line = item_payload(item, match, self.watchlists.title(match.watchlist))
+        line["outlet"] = cluster.outlet(item.url, item.source)
+        line["story_id"] = story_id
+        line["reported_by"] = list(
+            dict.fromkeys(
+                report_label(cluster.outlet(other.url, other.source), other.language)
+                for other, _ in reports[1:]
+            )
+        )
+        line["languages"] = sorted({other.language for other, _ in reports})
+        return line
 
     # --- pieces ---
 
@@ -229,9 +266,14 @@ def _unique(matches: tuple[Match, ...]) -> list[Match]:
     return list(seen.values())
 
 
+def report_label(outlet: str, language: str) -> str:
+    """How alerts name a report: "qazinform.kz (kk)"."""
+    return f"{outlet} ({language})"
+
+
 def _labels(reports: list[cluster.Report]) -> list[str]:
-    """ "Kazinform (kk)" per outlet and language, in order of publication."""
-    return list(dict.fromkeys(f"{r.outlet} ({r.language})" for r in reports))
+    """One label per outlet and language, in order of publication."""
+    return list(dict.fromkeys(report_label(r.outlet, r.language) for r in reports))
 
 
 def _outlet(item: Item, facts: StoryFacts) -> str:
@@ -240,4 +282,4 @@ def _outlet(item: Item, facts: StoryFacts) -> str:
 
 
 def _report_label(item: Item, facts: StoryFacts) -> str:
-    return f"{_outlet(item, facts)} ({item.language})"
+    return report_label(_outlet(item, facts), item.language)
