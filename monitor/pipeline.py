@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +28,7 @@ from monitor import schedule
 from monitor.config import Settings, SourceConfig
 from monitor.enrich import Enricher, Job, entry_hash, entry_id, localize, needs_page
 from monitor.errors import MonitorError, ParseError, SourceError, TransientFetchError
-from monitor.leases import lease_is_dead
+from monitor.leases import lease_is_dead, local_worker
 from monitor.models import (
     Entry,
     Evidence,
@@ -65,7 +63,7 @@ class Context:
     enricher: Enricher
     fetcher: Fetcher
     clock: Callable[[], datetime] = utcnow
-    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    worker: str = field(default_factory=local_worker)
     leases_checked: bool = False
 
     @property
