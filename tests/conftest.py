@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import json
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitor.store import open_store
 from monitor.store.base import Store
-from tests.localserver import LocalServer
+from tests.alerting import Inbox, running_smtp
+from tests.localserver import LocalServer, Request, Response
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SEEDS = SHARED / "seeds"
@@ -23,6 +27,27 @@ def server() -> Iterator[LocalServer]:
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture
+def hooks(server: LocalServer) -> list[dict[str, Any]]:
+    """A Slack webhook at `/hook` on `server` that answers ok: the JSON bodies posted to it."""
+    received: list[dict[str, Any]] = []
+
+    def receive(request: Request) -> Response:
+        received.append(json.loads(request.body))
+        return Response(200, b"ok")
+
+    server.route("/hook", handler=receive)
+    return received
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on loopback: what it received, and its port."""
+    inbox = Inbox()
+    with running_smtp(inbox) as port:
+        yield inbox, port
 
 
 @pytest.fixture
@@ -56,7 +81,7 @@ def pg_database() -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database of each backend. SQLite sits in a directory the store must create."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"
+        return sqlite_url(tmp_path)
     database: str = request.getfixturevalue("pg_database")
     import psycopg
 
@@ -64,6 +89,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     return f"{database}?options=-csearch_path%3D{schema}"
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite database under `tmp_path`, in a directory the store must create. A module whose
+    subject is not the backend overrides `db_url` with it, and `store` runs on SQLite alone."""
+    return f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"
 
 
 @pytest.fixture
@@ -81,3 +112,13 @@ def another(db_url: str) -> Store:
     opened = open_store(db_url)
     opened.migrate()
     return opened
+
+
+def in_threads(target: Callable[..., object], *each: tuple[Any, ...], timeout: float = 60) -> None:
+    """Call `target` once per argument tuple in `each`, every call in its own thread, all at
+    once (as several workers would); returns when all have ended or `timeout` has passed."""
+    threads = [threading.Thread(target=target, args=args) for args in each]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)

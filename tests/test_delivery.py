@@ -5,151 +5,52 @@ queued straight through the store, as the alert policy queues them."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from pydantic import SecretStr
 
-from monitor.alerts.dispatch import DeliveryReport, Sender, deliver_due
 from monitor.alerts.email import EmailSender
 from monitor.alerts.render import message_id
-from monitor.alerts.slack import SlackSender
-from monitor.config import AlertSettings, EmailChannel, SlackChannel
+from monitor.config import EmailChannel
 from monitor.models import OutboxAlert, Priority
-from monitor.store import open_store
 from monitor.store.base import AlertIntent, Store
-from tests.localserver import LocalServer, Request, Response
-from tests.test_email import Inbox, free_port
-
-SETTINGS = AlertSettings(retry_base=30, retry_max=600, max_attempts=5)
+from tests.alerting import (
+    Inbox,
+    body,
+    by_key,
+    deliver,
+    key_of,
+    slack_api,
+    start,
+    story,
+    update,
+    webhook,
+)
+from tests.conftest import sqlite_url
+from tests.localserver import LocalServer, Response
 
 
 @pytest.fixture
-def outbox(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store("sqlite:///" + str(tmp_path / "m.db"))
-    opened.migrate()
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def start() -> datetime:
-    """A moment after the alerts were queued (the store stamps them with the real clock)."""
-    return datetime.now(UTC) + timedelta(seconds=1)
-
-
-def report_of(item_id: str, story: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "item_id": item_id,
-        "title": f"Report {item_id}",
-        "url": f"https://example.org/{item_id}",
-        "source": extra.pop("source", "wire-en"),
-        "language": extra.pop("language", "en"),
-        "watchlist": "kz-pk",
-        "watchlist_title": "Kazakhstan–Pakistan",
-        "published": "2026-03-02T10:30:00+05:00",
-        "summary": "Transit deal.",
-        "aliases": ["Kazakhstan", "Pakistan"],
-        "rule": "all-of(kazakhstan, pakistan)",
-        "story_id": story,
-        **extra,
-    }
-
-
-def story(story_id: str, channel: str = "team", **options: Any) -> AlertIntent:
-    return AlertIntent(
-        channel, "story", f"story:{story_id}:kz-pk", report_of(story_id, story_id), **options
-    )
-
-
-def update(
-    item_id: str, story_id: str, outlet: str, language: str, channel: str = "team", **options: Any
-) -> AlertIntent:
-    payload = report_of(item_id, story_id, outlet=outlet, language=language)
-    return AlertIntent(
-        channel,
-        options.pop("kind", "update"),
-        f"update:{item_id}:kz-pk",
-        payload,
-        priority=options.pop("priority", Priority.LOW),
-        thread_key=f"story:{story_id}:kz-pk",
-        **options,
-    )
-
-
-def deliver(store: Store, senders: Mapping[str, Sender], now: datetime) -> DeliveryReport:
-    return asyncio.run(deliver_due(store, senders, now=now, settings=SETTINGS))
-
-
-def webhook(server: LocalServer, *answers: Response) -> tuple[SlackSender, list[Request]]:
-    log: list[Request] = []
-    queue = list(answers)
-    lock = threading.Lock()
-
-    def handle(request: Request) -> Response:
-        with lock:
-            log.append(request)
-            return queue.pop(0) if queue else Response(200, b"ok")
-
-    url = server.route("/hook", handler=handle)
-    return SlackSender("team", SlackChannel(webhook_url=SecretStr(url))), log
-
-
-def slack_api(server: LocalServer, *answers: Response) -> tuple[SlackSender, list[Request]]:
-    """A fake Slack Web API: `answers` in turn, then ok with a new ts per message."""
-    log: list[Request] = []
-    queue = list(answers)
-    lock = threading.Lock()
-
-    def handle(request: Request) -> Response:
-        with lock:
-            log.append(request)
-            if queue:
-                return queue.pop(0)
-            answer = {"ok": True, "channel": "C0123", "ts": f"1700000000.{len(log):06d}"}
-            return Response(200, json.dumps(answer).encode())
-
-    server.route("/api/chat.postMessage", handler=handle)
-    config = SlackChannel(
-        bot_token=SecretStr("xoxb-1"), channel="C0123", api_url=server.url("/api")
-    )
-    return SlackSender("team", config), log
-
-
-def body(request: Request) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(request.body)
-    return parsed
-
-
-def key_of(request: Request) -> str:
-    block_id: str = body(request)["blocks"][-1]["block_id"]
-    return block_id.removeprefix("monitor-key:")
-
-
-def by_key(store: Store) -> dict[str, OutboxAlert]:
-    return {a.key: a for a in store.list_alerts()}
+def db_url(tmp_path: Path) -> str:
+    """SQLite alone: these tests are about delivery; the outbox contract runs on both backends."""
+    return sqlite_url(tmp_path)
 
 
 # --- digests: folded once, delivered like any other alert ---------------------------------------
 
 
 def test_folded_alerts_go_out_as_one_digest_at_the_boundary(
-    outbox: Store, server: LocalServer
+    store: Store, server: LocalServer
 ) -> None:
     sender, log = webhook(server)
     t0 = start()
     boundary = t0 + timedelta(hours=1)
-    fold = {"fold": True, "not_before": boundary}
-    outbox.enqueue_alerts([story("s0")])  # alerted earlier, on its own
-    outbox.enqueue_alerts(
+    fold: dict[str, Any] = {"fold": True, "not_before": boundary}
+    store.enqueue_alerts([story("s0")])  # alerted earlier, on its own
+    store.enqueue_alerts(
         [
             story("s1", **fold),
             update("r1", "s1", "Kazinform", "kk", **fold),
@@ -159,15 +60,15 @@ def test_folded_alerts_go_out_as_one_digest_at_the_boundary(
         ]
     )
 
-    report = deliver(outbox, {"team": sender}, t0)
+    report = deliver(store, {"team": sender}, t0)
     assert (report.sent, report.folded) == (1, 0)
     assert [key_of(r) for r in log] == ["story:s0:kz-pk"]
-    assert deliver(outbox, {"team": sender}, boundary - timedelta(seconds=1)).sent == 0
+    assert deliver(store, {"team": sender}, boundary - timedelta(seconds=1)).sent == 0
     assert len(log) == 1
 
-    report = deliver(outbox, {"team": sender}, boundary)
+    report = deliver(store, {"team": sender}, boundary)
     assert (report.sent, report.folded, report.failed) == (1, 5, 0)
-    [digest] = [a for a in outbox.list_alerts() if a.kind == "digest"]
+    [digest] = [a for a in store.list_alerts() if a.kind == "digest"]
     assert [key_of(r) for r in log] == ["story:s0:kz-pk", digest.key]
     message = body(log[-1])
     sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
@@ -182,33 +83,33 @@ def test_folded_alerts_go_out_as_one_digest_at_the_boundary(
         "monitor digest: 2 new stories, 3 further reports"
     )
 
-    members = [a for a in outbox.list_alerts() if a.fold]
+    members = [a for a in store.list_alerts() if a.fold]
     assert len(members) == 5
     assert all(a.folded_into == digest.id and a.sent_at == boundary for a in members)
     assert digest.sent_at == boundary and digest.folded_into is None
-    assert deliver(outbox, {"team": sender}, boundary + timedelta(days=1)).sent == 0
+    assert deliver(store, {"team": sender}, boundary + timedelta(days=1)).sent == 0
     assert len(log) == 2
 
 
 def test_a_digest_that_fails_is_retried_and_never_folded_twice(
-    outbox: Store, server: LocalServer
+    store: Store, server: LocalServer
 ) -> None:
     sender, log = webhook(server, Response(500, b"internal_error"))
     t0 = start()
-    outbox.enqueue_alerts([story(f"s{n}", fold=True, not_before=t0) for n in range(3)])
+    store.enqueue_alerts([story(f"s{n}", fold=True, not_before=t0) for n in range(3)])
 
-    report = deliver(outbox, {"team": sender}, t0)
+    report = deliver(store, {"team": sender}, t0)
     assert (report.folded, report.sent, report.failed) == (3, 0, 1)
     # More folded alerts come due meanwhile: they make a second digest, the first keeps its own.
-    outbox.enqueue_alerts([story("s9", fold=True, not_before=t0 + timedelta(seconds=10))])
-    report = deliver(outbox, {"team": sender}, t0 + timedelta(seconds=30))
+    store.enqueue_alerts([story("s9", fold=True, not_before=t0 + timedelta(seconds=10))])
+    report = deliver(store, {"team": sender}, t0 + timedelta(seconds=30))
     assert (report.folded, report.sent, report.failed) == (1, 2, 0)
 
-    digests = [a for a in outbox.list_alerts() if a.kind == "digest"]
+    digests = [a for a in store.list_alerts() if a.kind == "digest"]
     assert len(digests) == 2
     assert [key_of(r) for r in log] == [digests[0].key, digests[0].key, digests[1].key]
     assert "Report s0" in json.dumps(body(log[1])) and "Report s9" not in json.dumps(body(log[1]))
-    folded = {a.key: a.folded_into for a in outbox.list_alerts() if a.fold}
+    folded = {a.key: a.folded_into for a in store.list_alerts() if a.fold}
     assert folded == {
         "story:s0:kz-pk": digests[0].id,
         "story:s1:kz-pk": digests[0].id,
@@ -217,40 +118,40 @@ def test_a_digest_that_fails_is_retried_and_never_folded_twice(
     }
 
 
-def test_the_digest_goes_out_in_the_round_that_folds_it(outbox: Store, server: LocalServer) -> None:
+def test_the_digest_goes_out_in_the_round_that_folds_it(store: Store, server: LocalServer) -> None:
     # `monitor poll` delivers once, with the clock read before folding: the digest must be due
     # at that moment, not at the store's clock a little later.
     sender, log = webhook(server)
     past = datetime.now(UTC) - timedelta(minutes=5)
-    outbox.enqueue_alerts([story("s1", fold=True, not_before=past)])
-    report = deliver(outbox, {"team": sender}, past + timedelta(minutes=1))
+    store.enqueue_alerts([story("s1", fold=True, not_before=past)])
+    report = deliver(store, {"team": sender}, past + timedelta(minutes=1))
     assert (report.folded, report.sent) == (1, 1)
     assert len(log) == 1 and key_of(log[0]).startswith("digest:")
 
 
 def test_folded_alerts_of_a_channel_without_sender_stay_queued(
-    outbox: Store, server: LocalServer
+    store: Store, server: LocalServer
 ) -> None:
     sender, log = webhook(server)
     t0 = start()
-    outbox.enqueue_alerts([story("s1", channel="gone", fold=True, not_before=t0)])
-    report = deliver(outbox, {"team": sender}, t0)
+    store.enqueue_alerts([story("s1", channel="gone", fold=True, not_before=t0)])
+    report = deliver(store, {"team": sender}, t0)
     assert report.folded == 0 and log == []
-    assert [a.kind for a in outbox.list_alerts()] == ["story"]
-    assert outbox.due_folds(t0)[0].key == "story:s1:kz-pk"
+    assert [a.kind for a in store.list_alerts()] == ["story"]
+    assert store.due_folds(t0)[0].key == "story:s1:kz-pk"
 
 
 # --- threads on the Slack Web API -----------------------------------------------------------
 
 
 def test_replies_thread_under_the_first_alert_and_stray_ones_go_alone(
-    outbox: Store, server: LocalServer
+    store: Store, server: LocalServer
 ) -> None:
     sender, log = slack_api(server)
-    outbox.enqueue_alerts([story("s1"), story("dead")])
-    dead = by_key(outbox)["story:dead:kz-pk"]
-    outbox.mark_alert_failed(dead.id, "channel_not_found", None)
-    outbox.enqueue_alerts(
+    store.enqueue_alerts([story("s1"), story("dead")])
+    dead = by_key(store)["story:dead:kz-pk"]
+    store.mark_alert_failed(dead.id, "channel_not_found", None)
+    store.enqueue_alerts(
         [
             update("r1", "s1", "Kazinform", "kk"),
             update("r2", "dead", "Xinhua", "zh"),
@@ -258,7 +159,7 @@ def test_replies_thread_under_the_first_alert_and_stray_ones_go_alone(
             update("r4", "s1", "Anadolu", "tr", kind="breaking", priority=Priority.HIGH),
         ]
     )
-    report = deliver(outbox, {"team": sender}, start())
+    report = deliver(store, {"team": sender}, start())
     assert report.sent == 5
     sent = [body(r) for r in log]
     assert [key_of(r) for r in log] == [
@@ -269,7 +170,7 @@ def test_replies_thread_under_the_first_alert_and_stray_ones_go_alone(
         "update:r4:kz-pk",
     ]
     first_ts = "1700000000.000001"
-    assert by_key(outbox)["story:s1:kz-pk"].receipt == first_ts
+    assert by_key(store)["story:s1:kz-pk"].receipt == first_ts
     assert "thread_ts" not in sent[0]
     assert sent[1]["thread_ts"] == first_ts and sent[1]["reply_broadcast"] is False
     assert "Also reported by Kazinform (kk)" in sent[1]["text"]
@@ -278,15 +179,15 @@ def test_replies_thread_under_the_first_alert_and_stray_ones_go_alone(
     assert all(r.headers["authorization"] == "Bearer xoxb-1" for r in log)
 
 
-def test_a_reply_waits_while_its_parent_is_not_sent(outbox: Store, server: LocalServer) -> None:
+def test_a_reply_waits_while_its_parent_is_not_sent(store: Store, server: LocalServer) -> None:
     sender, log = slack_api(server)
     t0 = start()
     later = t0 + timedelta(minutes=10)
-    outbox.enqueue_alerts([story("s1", not_before=later), update("r1", "s1", "Kazinform", "kk")])
+    store.enqueue_alerts([story("s1", not_before=later), update("r1", "s1", "Kazinform", "kk")])
 
-    report = deliver(outbox, {"team": sender}, t0)
+    report = deliver(store, {"team": sender}, t0)
     assert (report.sent, report.waiting) == (0, 1) and log == []
-    report = deliver(outbox, {"team": sender}, later)
+    report = deliver(store, {"team": sender}, later)
     assert report.sent == 2
     assert [key_of(r) for r in log] == ["story:s1:kz-pk", "update:r1:kz-pk"]
     assert body(log[1])["thread_ts"] == body_ts(0)
@@ -297,22 +198,22 @@ def body_ts(index: int) -> str:
 
 
 def test_a_reply_to_a_folded_story_threads_under_its_digest(
-    outbox: Store, server: LocalServer
+    store: Store, server: LocalServer
 ) -> None:
     sender, log = slack_api(server)
     t0 = start()
-    outbox.enqueue_alerts(
+    store.enqueue_alerts(
         [story("s1", fold=True, not_before=t0), update("r1", "s1", "Kazinform", "kk")]
     )
-    report = deliver(outbox, {"team": sender}, t0)
+    report = deliver(store, {"team": sender}, t0)
     assert (report.folded, report.sent, report.waiting) == (1, 2, 0)
-    [digest] = [a for a in outbox.list_alerts() if a.kind == "digest"]
+    [digest] = [a for a in store.list_alerts() if a.kind == "digest"]
     assert [key_of(r) for r in log] == [digest.key, "update:r1:kz-pk"]
     assert body(log[1])["thread_ts"] == body_ts(0)
 
 
 def test_web_api_failure_then_rate_limit_then_recovery_delivers_each_once_in_order(
-    outbox: Store, server: LocalServer
+    store: Store, server: LocalServer
 ) -> None:
     limited = json.dumps({"ok": False, "error": "ratelimited"}).encode()
     sender, log = slack_api(
@@ -320,58 +221,46 @@ def test_web_api_failure_then_rate_limit_then_recovery_delivers_each_once_in_ord
         Response(500, b"upstream broke"),
         Response(200, limited, {"Retry-After": "120"}),
     )
-    outbox.enqueue_alerts([story("s1"), update("r1", "s1", "Kazinform", "kk"), story("s2")])
+    store.enqueue_alerts([story("s1"), update("r1", "s1", "Kazinform", "kk"), story("s2")])
     t0 = start()
-    report = deliver(outbox, {"team": sender}, t0)
+    report = deliver(store, {"team": sender}, t0)
     assert (report.sent, report.failed, report.waiting) == (0, 1, 2)
-    first = by_key(outbox)["story:s1:kz-pk"]
+    first = by_key(store)["story:s1:kz-pk"]
     assert first.next_attempt == t0 + timedelta(seconds=30)
 
-    assert deliver(outbox, {"team": sender}, t0 + timedelta(seconds=29)).sent == 0
-    report = deliver(outbox, {"team": sender}, t0 + timedelta(seconds=30))
+    assert deliver(store, {"team": sender}, t0 + timedelta(seconds=29)).sent == 0
+    report = deliver(store, {"team": sender}, t0 + timedelta(seconds=30))
     assert (report.sent, report.failed) == (0, 1)
     # Retry-After (120 s) beats the backoff (60 s): nothing goes out before it has passed.
-    first = by_key(outbox)["story:s1:kz-pk"]
+    first = by_key(store)["story:s1:kz-pk"]
     assert first.next_attempt == t0 + timedelta(seconds=150)
-    assert deliver(outbox, {"team": sender}, t0 + timedelta(seconds=149)).sent == 0
+    assert deliver(store, {"team": sender}, t0 + timedelta(seconds=149)).sent == 0
     assert len(log) == 2
 
-    report = deliver(outbox, {"team": sender}, t0 + timedelta(seconds=150))
+    report = deliver(store, {"team": sender}, t0 + timedelta(seconds=150))
     assert (report.sent, report.failed, report.dead) == (3, 0, 0)
     keys = [key_of(r) for r in log]
     assert keys == ["story:s1:kz-pk"] * 3 + ["update:r1:kz-pk", "story:s2:kz-pk"]
     assert body(log[3])["thread_ts"] == body_ts(2)  # the ts of the attempt that succeeded
-    assert deliver(outbox, {"team": sender}, t0 + timedelta(days=1)).sent == 0
+    assert deliver(store, {"team": sender}, t0 + timedelta(days=1)).sent == 0
     assert len(log) == 5
 
 
-def test_invalid_auth_is_permanent(outbox: Store, server: LocalServer) -> None:
+def test_invalid_auth_is_permanent(store: Store, server: LocalServer) -> None:
     refused = json.dumps({"ok": False, "error": "invalid_auth"}).encode()
     sender, log = slack_api(server, Response(200, refused))
-    outbox.enqueue_alerts([story("s1"), update("r1", "s1", "Kazinform", "kk")])
-    report = deliver(outbox, {"team": sender}, start())
+    store.enqueue_alerts([story("s1"), update("r1", "s1", "Kazinform", "kk")])
+    report = deliver(store, {"team": sender}, start())
     assert (report.dead, report.sent) == (1, 1)
-    assert "invalid_auth" in (by_key(outbox)["story:s1:kz-pk"].last_error or "")
+    assert "invalid_auth" in (by_key(store)["story:s1:kz-pk"].last_error or "")
     assert "thread_ts" not in body(log[1])  # its parent is dead: the reply goes alone
 
 
 # --- threads by email -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
 def test_email_replies_carry_in_reply_to_the_alert_they_answer(
-    outbox: Store, smtp: tuple[Inbox, int]
+    store: Store, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
     config = EmailChannel(
@@ -383,7 +272,7 @@ def test_email_replies_carry_in_reply_to_the_alert_they_answer(
         timeout=5,
     )
     sender = EmailSender("mail", config)
-    outbox.enqueue_alerts(
+    store.enqueue_alerts(
         [
             story("s1", channel="mail"),
             update(
@@ -398,7 +287,7 @@ def test_email_replies_carry_in_reply_to_the_alert_they_answer(
             update("r2", "elsewhere", "Xinhua", "zh", channel="mail"),
         ]
     )
-    report = deliver(outbox, {"mail": sender}, start())
+    report = deliver(store, {"mail": sender}, start())
     assert report.sent == 3
     first, reply, alone = (r.message for r in inbox.received)
     assert first["Message-ID"] == message_id("story:s1:kz-pk")
@@ -410,7 +299,7 @@ def test_email_replies_carry_in_reply_to_the_alert_they_answer(
     assert text is not None
     assert text.get_content().startswith("URGENT: Development\r\nReport r1\r\n")
     assert alone["In-Reply-To"] is None
-    assert by_key(outbox)["story:s1:kz-pk"].receipt is None  # mail servers answer no id
+    assert by_key(store)["story:s1:kz-pk"].receipt is None  # mail servers answer no id
 
 
 # --- the digest payload: pure ------------------------------------------------------------------

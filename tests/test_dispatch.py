@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,24 @@ from loguru import logger
 from pydantic import SecretStr
 
 from monitor.alerts.channels import build_channels
-from monitor.alerts.dispatch import DeliveryReport, Sender, deliver_due, next_attempt_at
-from monitor.alerts.slack import SlackSender
-from monitor.config import AlertSettings, AppriseChannel, SlackChannel
+from monitor.alerts.dispatch import DeliveryReport, deliver_due, next_attempt_at
+from monitor.config import AlertSettings, AppriseChannel
 from monitor.models import OutboxAlert
-from monitor.store.base import AlertIntent, Store
+from monitor.store.base import Store
+from tests.alerting import (
+    SETTINGS,
+    by_key,
+    deliver,
+    intent,
+    key_of,
+    report_of,
+    start,
+    webhook,
+    webhook_sender,
+)
+from tests.conftest import sqlite_url
 from tests.localserver import LocalServer, Request, Response
 
-SETTINGS = AlertSettings(retry_base=30, retry_max=600, max_attempts=5)
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
@@ -56,90 +65,41 @@ def test_gives_up_after_max_attempts() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    from monitor.store import open_store
-
-    opened = open_store("sqlite:///" + str(tmp_path / "m.db"))
-    opened.migrate()
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def payload(n: int) -> dict[str, Any]:
-    return {
-        "item_id": f"{n:016x}",
-        "title": f"Kazakhstan and Pakistan, story {n}",
-        "url": f"https://example.org/n/{n}",
-        "source": "wire",
-        "language": "en",
-        "watchlist": "kz-pk",
-        "watchlist_title": "Kazakhstan–Pakistan",
-        "published": "2024-05-01T10:30:00+05:00",
-        "summary": "Transit deal.",
-        "aliases": ["Kazakhstan", "Pakistan"],
-        "rule": "all-of(kazakhstan, pakistan)",
-    }
+def db_url(tmp_path: Path) -> str:
+    """SQLite alone: these tests are about delivery; the outbox contract runs on both backends."""
+    return sqlite_url(tmp_path)
 
 
 def queue(store: Store, channel: str, *numbers: int) -> list[str]:
+    """Queue an item alert per number on `channel`; returns their keys."""
     keys = [f"item:{n:016x}:kz-pk" for n in numbers]
     intents = [
-        AlertIntent(channel, "item", k, payload(n)) for k, n in zip(keys, numbers, strict=True)
+        intent(key, channel=channel, kind="item", payload=item(n))
+        for key, n in zip(keys, numbers, strict=True)
     ]
     assert len(store.enqueue_alerts(intents)) == len(numbers)
     return keys
 
 
-def start() -> datetime:
-    """A moment after the alerts were queued (the store stamps them with the real clock)."""
-    return datetime.now(UTC) + timedelta(seconds=1)
-
-
-def deliver(
-    store: Store, senders: Mapping[str, Sender], now: datetime, **kwargs: Any
-) -> DeliveryReport:
-    return asyncio.run(deliver_due(store, senders, now=now, settings=SETTINGS, **kwargs))
-
-
-def slack(name: str, url: str) -> SlackSender:
-    return SlackSender(name, SlackChannel(webhook_url=SecretStr(url)))
-
-
-def scripted(replies: list[Response], log: list[Request]) -> Callable[[Request], Response]:
-    """A webhook that gives `replies` in turn, then 200 "ok"."""
-    lock = threading.Lock()
-
-    def handle(request: Request) -> Response:
-        with lock:
-            log.append(request)
-            return replies.pop(0) if replies else Response(200, b"ok")
-
-    return handle
+def item(n: int) -> dict[str, Any]:
+    title = f"Kazakhstan and Pakistan, story {n}"
+    return report_of(f"{n:016x}", title=title, url=f"https://example.org/n/{n}")
 
 
 def keys_of(requests: list[Request]) -> list[str]:
-    return [
-        json.loads(r.body)["blocks"][-1]["block_id"].removeprefix("monitor-key:") for r in requests
-    ]
-
-
-def by_key(store: Store) -> dict[str, OutboxAlert]:
-    return {a.key: a for a in store.list_alerts()}
+    return [key_of(r) for r in requests]
 
 
 def test_fail_then_rate_limited_then_recovered_delivers_each_alert_once_in_order(
     store: Store, server: LocalServer
 ) -> None:
-    seen: list[Request] = []
-    replies = [
+    sender, seen = webhook(
+        server,
         Response(500, b"internal_error"),
         Response(429, b"rate_limited", {"Retry-After": "120"}),
-    ]
-    url = server.route("/hook", handler=scripted(replies, seen))
+    )
     keys = queue(store, "team", 1, 2, 3)
-    senders = {"team": slack("team", url)}
+    senders = {"team": sender}
     t0 = start()
 
     report = deliver(store, senders, t0)
@@ -177,10 +137,9 @@ def test_fail_then_rate_limited_then_recovered_delivers_each_alert_once_in_order
 def test_permanent_failure_marks_dead_and_the_next_alert_still_goes(
     store: Store, server: LocalServer
 ) -> None:
-    seen: list[Request] = []
-    url = server.route("/hook", handler=scripted([Response(400, b"invalid_payload")], seen))
+    sender, seen = webhook(server, Response(400, b"invalid_payload"))
     keys = queue(store, "team", 1, 2)
-    senders = {"team": slack("team", url)}
+    senders = {"team": sender}
     t0 = start()
 
     report = deliver(store, senders, t0)
@@ -198,7 +157,7 @@ def test_permanent_failure_marks_dead_and_the_next_alert_still_goes(
 def test_max_attempts_marks_dead(store: Store, server: LocalServer) -> None:
     url = server.route("/hook", "unavailable", status=503)
     [key] = queue(store, "team", 1)
-    senders = {"team": slack("team", url)}
+    senders = {"team": webhook_sender(url)}
     moment = start()
     for _ in range(SETTINGS.max_attempts - 1):
         report = deliver(store, senders, moment)
@@ -236,8 +195,8 @@ def test_a_broken_channel_does_not_block_another(store: Store, server: LocalServ
     queue(store, "broken", 1, 2)  # queued first: lower ids
     good_keys = queue(store, "good", 3, 4, 5)
     senders = {
-        "broken": slack("broken", server.url("/broken")),
-        "good": slack("good", server.url("/good")),
+        "broken": webhook_sender(server.url("/broken"), "broken"),
+        "good": webhook_sender(server.url("/good"), "good"),
     }
 
     report = deliver(store, senders, start())
@@ -260,7 +219,7 @@ def test_a_sender_bug_is_a_retryable_failure(store: Store, server: LocalServer) 
     url = server.route("/hook", "ok")
     [buggy_key] = queue(store, "buggy", 1)
     queue(store, "team", 2)
-    report = deliver(store, {"buggy": Exploding(), "team": slack("team", url)}, start())
+    report = deliver(store, {"buggy": Exploding(), "team": webhook_sender(url)}, start())
     assert (report.sent, report.failed, report.dead) == (1, 1, 0)
     alert = by_key(store)[buggy_key]
     assert alert.next_attempt is not None and "KeyError" in (alert.last_error or "")
@@ -276,7 +235,7 @@ def test_unconfigured_channel_stays_pending_logged_once_and_starves_nothing(
     warnings: list[str] = []
     sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
     try:
-        senders = {"team": slack("team", url)}
+        senders = {"team": webhook_sender(url)}
         report = deliver(store, senders, start(), limit=3)
         again = deliver(store, senders, start(), limit=3)
     finally:
@@ -324,7 +283,7 @@ def test_an_alert_another_worker_holds_waits_for_its_claim_to_expire(
     t0 = start()
     expiry = t0 + timedelta(seconds=SETTINGS.claim)
     [held] = store.due_alerts(t0, 1, owner="elsewhere:1", until=expiry)
-    senders = {"team": slack("team", url)}
+    senders = {"team": webhook_sender(url)}
 
     report = deliver(store, senders, t0)
     assert (report.sent, report.waiting) == (1, 0)
@@ -388,7 +347,7 @@ def test_rows_a_round_cannot_send_are_free_for_others_while_it_sends(
     t0 = start()
     reports: list[DeliveryReport] = []
     worker = threading.Thread(
-        target=lambda: reports.append(deliver(store, {"team": slack("team", url)}, t0))
+        target=lambda: reports.append(deliver(store, {"team": webhook_sender(url)}, t0))
     )
     worker.start()
     try:

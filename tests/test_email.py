@@ -4,18 +4,14 @@ TLS with login, with a throw-away certificate authority (trustme)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass
-from email import message_from_bytes
+from contextlib import ExitStack
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from typing import Any
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pydantic import SecretStr
 
@@ -24,58 +20,11 @@ from monitor.alerts.render import message_id
 from monitor.config import EmailChannel
 from monitor.errors import ChannelError
 from monitor.models import OutboxAlert
+from tests.alerting import Inbox, free_port, running_smtp
 
 KEY = "item:0123456789abcdef:kz-pk"
 USER, PASSWORD = "monitor", "s3cret"
 RECIPIENTS = ["analyst@example.org", "desk@example.org"]
-
-
-@dataclass
-class Received:
-    mail_from: str | None
-    rcpt_tos: list[str]
-    message: EmailMessage
-    tls: bool
-    authenticated: bool
-
-
-class Inbox:
-    """aiosmtpd handler that keeps what it receives; `data_reply`/`rcpt_reply` make it refuse."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.data_reply = "250 OK"
-        self.rcpt_reply: str | None = None
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if not self.data_reply.startswith("250"):
-            return self.data_reply
-        raw = envelope.original_content
-        assert isinstance(raw, bytes)
-        parsed = message_from_bytes(raw, policy=default_policy)
-        assert isinstance(parsed, EmailMessage)
-        transport = server.transport
-        tls = session.ssl is not None or (
-            transport is not None and transport.get_extra_info("ssl_object") is not None
-        )
-        self.received.append(
-            Received(
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                parsed,
-                tls,
-                bool(session.authenticated),
-            )
-        )
-        return self.data_reply
 
 
 def authenticator(
@@ -83,12 +32,6 @@ def authenticator(
 ) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and auth_data == (USER.encode(), PASSWORD.encode())
     return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -113,23 +56,16 @@ def client_tls(ca: trustme.CA) -> ssl.SSLContext:
 @pytest.fixture
 def smtp_server() -> Iterator[Any]:
     """Start servers with given options; returns (inbox, port). Stopped after the test."""
-    controllers: list[Controller] = []
+    with ExitStack() as running:
 
-    def start(**options: Any) -> tuple[Inbox, int]:
-        inbox = Inbox()
-        port = free_port()
-        controller = Controller(
-            inbox, hostname="127.0.0.1", port=port, server_hostname="localhost", **options
-        )
-        controller.start()
-        controllers.append(controller)
-        return inbox, port
+        def start(**options: Any) -> tuple[Inbox, int]:
+            inbox = Inbox()
+            port = running.enter_context(
+                running_smtp(inbox, server_hostname="localhost", **options)
+            )
+            return inbox, port
 
-    try:
         yield start
-    finally:
-        for controller in controllers:
-            controller.stop()
 
 
 def channel(

@@ -10,12 +10,12 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from monitor.leases import local_worker
 from monitor.models import Priority
 from monitor.store.base import AlertIntent, Store
-from tests.conftest import another
+from tests.alerting import intent
+from tests.conftest import another, in_threads
 
 SOON = timedelta(seconds=1)
 
@@ -23,26 +23,6 @@ SOON = timedelta(seconds=1)
 def now() -> datetime:
     """A moment after rows queued "now" (the store stamps them with the real clock)."""
     return datetime.now(UTC) + SOON
-
-
-def intent(
-    key: str,
-    *,
-    channel: str = "team",
-    kind: str = "story",
-    fold: bool = False,
-    not_before: datetime | None = None,
-    **extra: Any,
-) -> AlertIntent:
-    return AlertIntent(
-        channel,
-        kind,
-        key,
-        {"title": f"story {key}", "story_id": key},
-        fold=fold,
-        not_before=not_before,
-        **extra,
-    )
 
 
 def digest(channel: str, key: str) -> AlertIntent:
@@ -145,12 +125,8 @@ def test_two_workers_folding_at_once_make_one_digest(store: Store, db_url: str) 
         with lock:
             results.append(made)
 
-    threads = [threading.Thread(target=fold, args=(s, n)) for n, s in enumerate(stores)]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        in_threads(fold, *[(s, n) for n, s in enumerate(stores)], timeout=30)
     finally:
         for worker in stores:
             worker.close()
@@ -204,14 +180,8 @@ def test_workers_claiming_at_once_get_disjoint_rows(store: Store, db_url: str) -
             got.extend(a.id for a in batch)
         taken[name] = got
 
-    threads = [
-        threading.Thread(target=claim, args=(w, f"worker-{n}")) for n, w in enumerate(workers)
-    ]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        in_threads(claim, *[(w, f"worker-{n}") for n, w in enumerate(workers)])
     finally:
         for worker in workers:
             worker.close()

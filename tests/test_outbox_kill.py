@@ -23,18 +23,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from monitor.alerts.render import message_id
-from monitor.models import Priority
 from monitor.store.base import AlertIntent, Store
+from tests.alerting import Inbox, body, key_of, running_smtp, story, update
 from tests.cli import REPO, monitor_process, store_for
 from tests.localserver import LocalServer, Request, Response
-from tests.test_email import Inbox, free_port
 from tests.workspace import workspace
 
 # `monitor poll` with every network send rigged to SIGKILL the process first (after it has
@@ -78,41 +75,6 @@ outbox.OutboxMixin._enqueue = dying
 from monitor.cli import app
 app(["--config", sys.argv[1], "poll"], prog_name="monitor")
 """
-
-
-def payload(item_id: str, story: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "item_id": item_id,
-        "title": f"Report {item_id}",
-        "url": f"https://example.org/{item_id}",
-        "source": "wire-en",
-        "language": extra.pop("language", "en"),
-        "watchlist": "kz-pk",
-        "watchlist_title": "Kazakhstan–Pakistan",
-        "published": "2026-03-02T10:30:00+05:00",
-        "summary": "Transit deal.",
-        "aliases": ["Kazakhstan", "Pakistan"],
-        "rule": "all-of(kazakhstan, pakistan)",
-        "story_id": story,
-        **extra,
-    }
-
-
-def story(channel: str, story_id: str, **options: Any) -> AlertIntent:
-    key = f"story:{story_id}:kz-pk"
-    return AlertIntent(channel, "story", key, payload(story_id, story_id), **options)
-
-
-def update(channel: str, item_id: str, story_id: str, **options: Any) -> AlertIntent:
-    return AlertIntent(
-        channel,
-        "update",
-        f"update:{item_id}:kz-pk",
-        payload(item_id, story_id, outlet="Kazinform", language="kk"),
-        priority=Priority.LOW,
-        thread_key=f"story:{story_id}:kz-pk",
-        **options,
-    )
 
 
 def as_json(intents: list[AlertIntent]) -> str:
@@ -204,16 +166,6 @@ class Receiver:
         return [key_of(r) for r in self.requests if r.path.startswith(path)]
 
 
-def body(request: Request) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(request.body)
-    return parsed
-
-
-def key_of(request: Request) -> str:
-    block_id: str = body(request)["blocks"][-1]["block_id"]
-    return block_id.removeprefix("monitor-key:")
-
-
 class KillingInbox(Inbox):
     """An SMTP server that, when `kill_when(message-id)` holds, kills the victim after it has
     taken the message and before it answers 250."""
@@ -243,13 +195,8 @@ def victim() -> Victim:
 @pytest.fixture
 def inbox(victim: Victim) -> Iterator[tuple[KillingInbox, int]]:
     handler = KillingInbox(victim)
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def run(config: Path, victim: Victim | None = None) -> subprocess.Popen[str]:
@@ -287,12 +234,12 @@ def test_killed_before_sending_the_next_run_delivers_each_alert_once(
     config = workspace(tmp_path, [], settings=channels_toml(server, port))
     past = datetime.now(UTC) - timedelta(minutes=1)
     intents = [
-        story("team", "s1"),
-        update("team", "r1", "s1"),
-        story("hook", "s2"),
-        story("hook", "s3", fold=True, not_before=past),
-        story("mail", "s4"),
-        update("mail", "r4", "s4"),
+        story("s1", channel="team"),
+        update("r1", "s1", channel="team"),
+        story("s2", channel="hook"),
+        story("s3", channel="hook", fold=True, not_before=past),
+        story("s4", channel="mail"),
+        update("r4", "s4", channel="mail"),
     ]
 
     killed = run_script(DIE_BEFORE_SEND, config, as_json(intents))
@@ -331,7 +278,11 @@ def test_killed_after_slack_accepted_the_repeat_carries_the_same_key(
 ) -> None:
     receiver = Receiver(server, victim)
     config = workspace(tmp_path, [], settings=channels_toml(server))
-    intents = [story("team", "s1"), update("team", "r1", "s1"), story("team", "s2")]
+    intents = [
+        story("s1", channel="team"),
+        update("r1", "s1", channel="team"),
+        story("s2", channel="team"),
+    ]
     store_for(config).enqueue_alerts(intents)
     receiver.kill_when = lambda request: key_of(request) == killed_at
 
@@ -366,7 +317,11 @@ def test_killed_after_the_mail_server_accepted_the_repeat_has_the_same_message_i
 ) -> None:
     mail, port = inbox
     config = workspace(tmp_path, [], settings=channels_toml(smtp_port=port))
-    intents = [story("mail", "s1"), update("mail", "r1", "s1"), story("mail", "s2")]
+    intents = [
+        story("s1", channel="mail"),
+        update("r1", "s1", channel="mail"),
+        story("s2", channel="mail"),
+    ]
     store_for(config).enqueue_alerts(intents)
     mail.kill_when = lambda received: received == message_id("update:r1:kz-pk")
 
@@ -395,9 +350,9 @@ def test_a_kill_while_folding_or_after_the_digest_was_accepted_makes_one_digest(
     config = workspace(tmp_path, [], settings=channels_toml(server))
     past = datetime.now(UTC) - timedelta(minutes=1)
     members = [
-        story("hook", "s1", fold=True, not_before=past),
-        update("hook", "r1", "s1", fold=True, not_before=past),
-        story("hook", "s2", fold=True, not_before=past),
+        story("s1", channel="hook", fold=True, not_before=past),
+        update("r1", "s1", channel="hook", fold=True, not_before=past),
+        story("s2", channel="hook", fold=True, not_before=past),
     ]
     store_for(config).enqueue_alerts(members)
 

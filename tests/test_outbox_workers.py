@@ -5,50 +5,21 @@ key, every alert, and the digest folded on the way, arrives exactly once."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from pydantic import SecretStr
-
-from monitor.alerts.dispatch import DeliveryReport, deliver_due
-from monitor.alerts.slack import SlackSender
-from monitor.config import AlertSettings, SlackChannel
-from monitor.store.base import AlertIntent, Store
-from tests.conftest import another
+from monitor.alerts.dispatch import DeliveryReport
+from monitor.store.base import Store
+from tests import alerting
+from tests.alerting import key_of, story, webhook_sender
+from tests.conftest import another, in_threads
 from tests.localserver import LocalServer, Request, Response
 
-SETTINGS = AlertSettings(retry_base=30, retry_max=600, max_attempts=5)
 ALERTS = 40
 FOLDED = 6
 LIMIT = 25  # per worker and round: neither can take everything, together they can
 WAIT = 10.0  # a guard against a hang, never a pause: every wait ends on an event
-
-
-def intent(n: int, *, fold: bool = False, not_before: datetime | None = None) -> AlertIntent:
-    key = f"story:s{n}:kz-pk"
-    payload = {
-        "item_id": f"i{n}",
-        "title": f"Report {n}",
-        "url": f"https://example.org/{n}",
-        "source": "wire-en",
-        "language": "en",
-        "watchlist": "kz-pk",
-        "watchlist_title": "Kazakhstan–Pakistan",
-        "published": "2026-03-02T10:30:00+05:00",
-        "summary": "Transit deal.",
-        "aliases": ["Kazakhstan", "Pakistan"],
-        "rule": "all-of(kazakhstan, pakistan)",
-        "story_id": f"s{n}",
-    }
-    return AlertIntent("team", "story", key, payload, fold=fold, not_before=not_before)
-
-
-def key_of(request: Request) -> str:
-    block_id: str = json.loads(request.body)["blocks"][-1]["block_id"]
-    return block_id.removeprefix("monitor-key:")
 
 
 class SlowWebhook:
@@ -78,11 +49,9 @@ class SlowWebhook:
 
 
 def deliver(store: Store, url: str, now: datetime, worker: str) -> DeliveryReport:
-    sender = SlackSender("team", SlackChannel(webhook_url=SecretStr(url)))
-    round_ = deliver_due(
-        store, {"team": sender}, now=now, settings=SETTINGS, limit=LIMIT, worker=worker
-    )
-    return asyncio.run(round_)
+    """One worker's delivery round, of LIMIT alerts at most."""
+    senders = {"team": webhook_sender(url)}
+    return alerting.deliver(store, senders, now, limit=LIMIT, worker=worker)
 
 
 def test_two_workers_on_one_outbox_send_every_alert_once(
@@ -90,9 +59,9 @@ def test_two_workers_on_one_outbox_send_every_alert_once(
 ) -> None:
     webhook = SlowWebhook(server)
     past = datetime.now(UTC) - timedelta(minutes=1)
-    store.enqueue_alerts([intent(n) for n in range(ALERTS)])
+    store.enqueue_alerts([story(f"s{n}") for n in range(ALERTS)])
     store.enqueue_alerts(
-        [intent(n, fold=True, not_before=past) for n in range(ALERTS, ALERTS + FOLDED)]
+        [story(f"s{n}", fold=True, not_before=past) for n in range(ALERTS, ALERTS + FOLDED)]
     )
     moment = datetime.now(UTC) + timedelta(seconds=1)
     second = another(db_url)
@@ -107,15 +76,8 @@ def test_two_workers_on_one_outbox_send_every_alert_once(
         except BaseException as exc:  # reported below, not lost in the thread
             failures.append(exc)
 
-    threads = [
-        threading.Thread(target=work, args=(store, "worker-a")),
-        threading.Thread(target=work, args=(second, "worker-b")),
-    ]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        in_threads(work, (store, "worker-a"), (second, "worker-b"))
     finally:
         second.close()
     assert failures == []

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
-from email.message import Message
 from pathlib import Path
+from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
-
+from tests.alerting import Inbox, webhook_and_mail
 from tests.cli import monitor, store_for
-from tests.localserver import LocalServer, Request, Response
+from tests.localserver import LocalServer
 from tests.texts import KZ_PK, long_html
 from tests.workspace import rss, source_toml, workspace
 
@@ -23,50 +18,10 @@ RSS = "application/rss+xml; charset=utf-8"
 HOSTILE = "<!channel> @here <script>alert(1)</script> Kazakhstan\r\nBcc: victim@example.com"
 
 
-class Inbox(MessageHandler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[Message] = []
-
-    def handle_message(self, message: Message) -> None:
-        self.messages.append(message)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-def _channels(server: LocalServer, port: int) -> str:
-    return (
-        "[alerts.channels.team]\n"
-        f'type = "slack"\nwebhook_url = "{server.url("/hook")}"\n'
-        "[alerts.channels.mail]\n"
-        f'type = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-        'sender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n'
-    )
-
-
 def test_new_matches_alert_on_slack_and_email_with_hostile_text_escaped(
-    server: LocalServer, tmp_path: Path, smtp: tuple[Inbox, int]
+    server: LocalServer, tmp_path: Path, smtp: tuple[Inbox, int], hooks: list[dict[str, Any]]
 ) -> None:
     inbox, port = smtp
-    hooks: list[dict[str, object]] = []
-
-    def receive(request: Request) -> Response:
-        hooks.append(json.loads(request.body))
-        return Response(200, b"ok")
-
-    server.route("/hook", handler=receive)
     _, body = KZ_PK["en"]
     now = datetime.now(UTC)
     feed = rss(
@@ -88,7 +43,9 @@ def test_new_matches_alert_on_slack_and_email_with_hostile_text_escaped(
     )
     server.route("/feed.xml", feed, content_type=RSS)
     config = workspace(
-        tmp_path, [source_toml("wire", server.url("/feed.xml"))], settings=_channels(server, port)
+        tmp_path,
+        [source_toml("wire", server.url("/feed.xml"))],
+        settings=webhook_and_mail(server, port),
     )
     result = monitor(config, "poll")
     assert result.exit_code == 0, result.output
@@ -140,7 +97,9 @@ def test_a_failing_channel_is_retried_later_and_never_blocks_polling(
         content_type=RSS,
     )
     config = workspace(
-        tmp_path, [source_toml("wire", server.url("/feed.xml"))], settings=_channels(server, port)
+        tmp_path,
+        [source_toml("wire", server.url("/feed.xml"))],
+        settings=webhook_and_mail(server, port),
     )
     result = monitor(config, "poll")
     assert result.exit_code == 0, result.output

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 from dataclasses import replace
-from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from monitor.alerts.slack import SlackSender
-from monitor.config import SlackChannel
 from monitor.errors import ChannelError, RateLimited
 from monitor.models import OutboxAlert, Priority
+from tests.alerting import free_port, slack_api, webhook_sender
 from tests.localserver import LocalServer, Request, Response
 
 HOSTILE = "<!channel> <script>alert(1)</script> @here"
@@ -44,17 +41,13 @@ def alert(title: str = HOSTILE) -> OutboxAlert:
     )
 
 
-def sender(url: str, **kwargs: Any) -> SlackSender:
-    return SlackSender("team", SlackChannel(webhook_url=SecretStr(url)), **kwargs)
-
-
 def send(target: SlackSender, item: OutboxAlert | None = None) -> None:
     asyncio.run(target.send(item or alert()))
 
 
 def test_posts_block_kit_json_with_escaping_and_key(server: LocalServer) -> None:
     url = server.route("/hook", "ok", content_type="text/plain")
-    send(sender(url))
+    send(webhook_sender(url))
     [request] = server.requests_to("/hook")
     assert request.method == "POST"
     assert request.headers["content-type"] == "application/json"
@@ -84,7 +77,7 @@ def test_429_raises_rate_limited_with_retry_after(server: LocalServer) -> None:
         content_type="text/plain",
     )
     with pytest.raises(RateLimited) as caught:
-        send(sender(url))
+        send(webhook_sender(url))
     assert caught.value.retry_after == 42.0
     assert not caught.value.permanent
 
@@ -92,7 +85,7 @@ def test_429_raises_rate_limited_with_retry_after(server: LocalServer) -> None:
 def test_429_without_retry_after(server: LocalServer) -> None:
     url = server.route("/hook", "slow down", status=429)
     with pytest.raises(RateLimited) as caught:
-        send(sender(url))
+        send(webhook_sender(url))
     assert caught.value.retry_after is None
 
 
@@ -100,7 +93,7 @@ def test_429_without_retry_after(server: LocalServer) -> None:
 def test_server_errors_are_retryable(server: LocalServer, status: int) -> None:
     url = server.route("/hook", "internal_error", status=status, content_type="text/plain")
     with pytest.raises(ChannelError) as caught:
-        send(sender(url))
+        send(webhook_sender(url))
     assert not caught.value.permanent
     assert not isinstance(caught.value, RateLimited)
     assert f"HTTP {status}: internal_error" in str(caught.value)
@@ -118,7 +111,7 @@ def test_server_errors_are_retryable(server: LocalServer, status: int) -> None:
 def test_client_errors_are_permanent(server: LocalServer, status: int, body: str) -> None:
     url = server.route("/hook", body, status=status, content_type="text/plain")
     with pytest.raises(ChannelError) as caught:
-        send(sender(url))
+        send(webhook_sender(url))
     assert caught.value.permanent
     assert body in str(caught.value)
 
@@ -127,18 +120,15 @@ def test_redirect_is_not_followed_and_is_permanent(server: LocalServer) -> None:
     server.route("/elsewhere", "ok")
     url = server.route("/hook", status=302, headers={"Location": server.url("/elsewhere")})
     with pytest.raises(ChannelError) as caught:
-        send(sender(url))
+        send(webhook_sender(url))
     assert caught.value.permanent
     assert server.requests_to("/elsewhere") == []
 
 
 def test_connection_refused_is_retryable_and_hides_the_url() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/services/T000/B000/secret-token"
+    url = f"http://127.0.0.1:{free_port()}/services/T000/B000/secret-token"
     with pytest.raises(ChannelError) as caught:
-        send(sender(url))
+        send(webhook_sender(url))
     assert not caught.value.permanent
     assert "secret-token" not in str(caught.value)
 
@@ -153,7 +143,7 @@ def test_timeout_is_retryable(server: LocalServer) -> None:
     url = server.route("/hook", handler=slow)
     try:
         with pytest.raises(ChannelError) as caught:
-            send(sender(url, timeout=0.2, connect_timeout=0.2))
+            send(webhook_sender(url, timeout=0.2, connect_timeout=0.2))
     finally:
         release.set()
     assert not caught.value.permanent
@@ -162,7 +152,7 @@ def test_timeout_is_retryable(server: LocalServer) -> None:
 
 def test_unusable_webhook_url_is_permanent() -> None:
     with pytest.raises(ChannelError) as caught:
-        send(sender("ftp://example.invalid/hook"))
+        send(webhook_sender("ftp://example.invalid/hook"))
     assert caught.value.permanent
 
 
@@ -170,7 +160,7 @@ def test_unknown_kind_is_permanent(server: LocalServer) -> None:
     url = server.route("/hook", "ok")
     weird = OutboxAlert(id=1, channel="team", kind="weird", key="k", payload={})
     with pytest.raises(ChannelError) as caught:
-        send(sender(url), weird)
+        send(webhook_sender(url), weird)
     assert caught.value.permanent
     assert server.requests_to("/hook") == []
 
@@ -180,36 +170,13 @@ def test_unknown_kind_is_permanent(server: LocalServer) -> None:
 TOKEN = "xoxb-secret-token"
 
 
-def bot(server: LocalServer, **kwargs: Any) -> SlackSender:
-    config = SlackChannel(bot_token=SecretStr(TOKEN), channel="C0123", api_url=server.url("/api"))
-    return SlackSender("team", config, **kwargs)
-
-
-def api(server: LocalServer, *answers: Response) -> list[Request]:
-    """A fake Slack Web API: `answers` in turn, then ok with a fresh ts; returns its log."""
-    log: list[Request] = []
-    queue = list(answers)
-    lock = threading.Lock()
-
-    def handle(request: Request) -> Response:
-        with lock:
-            log.append(request)
-            if queue:
-                return queue.pop(0)
-            ts = f"1700000000.{len(log):06d}"
-            return Response(200, json.dumps({"ok": True, "channel": "C0123", "ts": ts}).encode())
-
-    server.route("/api/chat.postMessage", handler=handle)
-    return log
-
-
 def slack_error(error: str, status: int = 200, **headers: str) -> Response:
     return Response(status, json.dumps({"ok": False, "error": error}).encode(), headers)
 
 
 def test_bot_posts_to_its_channel_with_the_token_and_returns_the_ts(server: LocalServer) -> None:
-    log = api(server)
-    receipt = asyncio.run(bot(server).send(alert()))
+    bot, log = slack_api(server, token=TOKEN)
+    receipt = asyncio.run(bot.send(alert()))
     assert receipt == "1700000000.000001"
     [request] = log
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
@@ -220,13 +187,13 @@ def test_bot_posts_to_its_channel_with_the_token_and_returns_the_ts(server: Loca
 
 
 def test_bot_replies_in_the_thread_of_the_parents_receipt(server: LocalServer) -> None:
-    log = api(server)
+    bot, log = slack_api(server, token=TOKEN)
     parent = OutboxAlert(id=1, channel="team", kind="story", key="story:1", payload={})
     threaded = replace(parent, receipt="1699999999.000042")
-    asyncio.run(bot(server).send(alert(), parent))  # a parent without receipt: no thread
-    asyncio.run(bot(server).send(alert(), threaded))
+    asyncio.run(bot.send(alert(), parent))  # a parent without receipt: no thread
+    asyncio.run(bot.send(alert(), threaded))
     urgent = replace(alert(), priority=Priority.URGENT)
-    asyncio.run(bot(server).send(urgent, threaded))
+    asyncio.run(bot.send(urgent, threaded))
     bodies = [json.loads(r.body) for r in log]
     assert "thread_ts" not in bodies[0]
     assert bodies[1]["thread_ts"] == "1699999999.000042"
@@ -237,7 +204,7 @@ def test_bot_replies_in_the_thread_of_the_parents_receipt(server: LocalServer) -
 def test_webhook_cannot_thread(server: LocalServer) -> None:
     url = server.route("/hook", "ok", content_type="text/plain")
     parent = OutboxAlert(id=1, channel="team", kind="story", key="s", payload={}, receipt="1.2")
-    assert asyncio.run(sender(url).send(alert(), parent)) is None
+    assert asyncio.run(webhook_sender(url).send(alert(), parent)) is None
     body = json.loads(server.requests_to("/hook")[0].body)
     assert "thread_ts" not in body and "channel" not in body
 
@@ -251,9 +218,9 @@ def test_webhook_cannot_thread(server: LocalServer) -> None:
     ],
 )
 def test_bot_rate_limits_honour_retry_after(server: LocalServer, answer: Response) -> None:
-    api(server, answer)
+    bot, _ = slack_api(server, answer, token=TOKEN)
     with pytest.raises(RateLimited) as caught:
-        asyncio.run(bot(server).send(alert()))
+        asyncio.run(bot.send(alert()))
     assert caught.value.retry_after == 30.0 and not caught.value.permanent
 
 
@@ -272,9 +239,9 @@ def test_bot_rate_limits_honour_retry_after(server: LocalServer, answer: Respons
     ],
 )
 def test_bot_api_errors(server: LocalServer, answer: Response, permanent: bool) -> None:
-    api(server, answer)
+    bot, _ = slack_api(server, answer, token=TOKEN)
     with pytest.raises(ChannelError) as caught:
-        asyncio.run(bot(server).send(alert()))
+        asyncio.run(bot.send(alert()))
     assert caught.value.permanent is permanent
     assert not isinstance(caught.value, RateLimited)
     assert TOKEN not in str(caught.value)

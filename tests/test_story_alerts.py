@@ -10,6 +10,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -17,10 +18,10 @@ from monitor.alerts.channels import build_channels
 from monitor.alerts.dispatch import deliver_due
 from monitor.config import load_settings
 from monitor.models import Priority, hex16
+from tests.alerting import Inbox, webhook_and_mail
 from tests.cli import monitor, store_for
-from tests.localserver import LocalServer, Request, Response
+from tests.localserver import LocalServer
 from tests.story_texts import EVENT_A, EVENT_B
-from tests.test_poll_alerts import Inbox, smtp  # noqa: F401  (the SMTP fixture)
 from tests.texts import long_html
 from tests.visit_texts import ANNOUNCED, ARRIVAL, INVITATION
 from tests.workspace import rss, source_toml, workspace
@@ -57,16 +58,10 @@ class Feeds:
 def test_one_event_in_five_languages_alerts_once_then_breaks_once(
     server: LocalServer,
     tmp_path: Path,
-    smtp: tuple[Inbox, int],  # noqa: F811
+    smtp: tuple[Inbox, int],
+    hooks: list[dict[str, Any]],
 ) -> None:
     inbox, port = smtp
-    hooks: list[dict] = []
-
-    def receive(request: Request) -> Response:
-        hooks.append(json.loads(request.body))
-        return Response(200, b"ok")
-
-    server.route("/hook", handler=receive)
     now = datetime.now(UTC).replace(microsecond=0)
     first = now - timedelta(minutes=50)
     feeds = Feeds(server)
@@ -74,14 +69,7 @@ def test_one_event_in_five_languages_alerts_once_then_breaks_once(
     for name in names.values():
         feeds.set(name)
     feeds.set("dawn")
-    channels = (
-        "[alerts.channels.team]\n"
-        f'type = "slack"\nwebhook_url = "{server.url("/hook")}"\n'
-        "[alerts.channels.mail]\n"
-        f'type = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-        'sender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n'
-    )
-    config = workspace(tmp_path, feeds.sources(), settings=channels)
+    config = workspace(tmp_path, feeds.sources(), settings=webhook_and_mail(server, port))
 
     # Poll 1: the first outlet. One story alert per channel.
     feeds.set("kazinform", _entry(EVENT_A, "en", first))
@@ -150,30 +138,19 @@ def test_one_event_in_five_languages_alerts_once_then_breaks_once(
 def test_an_awaited_development_goes_out_at_once_and_once_per_story(
     server: LocalServer,
     tmp_path: Path,
-    smtp: tuple[Inbox, int],  # noqa: F811
+    smtp: tuple[Inbox, int],
+    hooks: list[dict[str, Any]],
 ) -> None:
     """The invitation is a story like any; the announced visit is an urgent development that
     even a channel in daily-digest mode gets at once; the arrival report of the same days
     joins that story and raises it no second time."""
     inbox, port = smtp
-    hooks: list[dict] = []
-
-    def receive(request: Request) -> Response:
-        hooks.append(json.loads(request.body))
-        return Response(200, b"ok")
-
-    server.route("/hook", handler=receive)
     now = datetime.now(UTC).replace(microsecond=0)
     feeds = Feeds(server)
     feeds.set("akorda")
     feeds.set("app")
-    channels = (
-        "[alerts.channels.team]\n"
-        f'type = "slack"\nwebhook_url = "{server.url("/hook")}"\n'
-        "[alerts.channels.desk]\n"
-        f'type = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-        'sender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n'
-        'mode = "digest"\ndigest_every = "1d"\ndigest_at = "08:00"\n'
+    channels = webhook_and_mail(
+        server, port, "desk", mode="digest", digest_every="1d", digest_at="08:00"
     )
     config = workspace(tmp_path, feeds.sources(), settings=channels)
 
