@@ -23,7 +23,6 @@ from monitor.pipeline import (
     Counts,
     Found,
     ingest,
-    parse_page,
     queue_digest,
     source_zone,
 )
@@ -107,7 +106,7 @@ async def _walk(
             fetched = await ctx.fetcher.fetch(
                 url, source=name, headers=source.headers, verify_tls=source.verify_tls
             )
-            page = parse_page(source, fetched)
+            page = await ctx.enricher.parse(source, fetched)
         except SourceError as exc:
             result.errors.append(f"{url}: {exc}")
             logger.warning("backfill {}: {}: {}", name, url, exc)

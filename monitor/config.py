@@ -345,7 +345,7 @@ class Settings(BaseSettings):
         -1,
         ge=-1,
         description=(
-            "processes for extraction, language and matching; 0 runs them in-process; "
+            "processes for parsing, extraction, language and matching; 0: in-process; "
             "-1: one per core beyond the first for `run`, in-process for one-shot commands"
         ),
     )

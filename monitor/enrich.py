@@ -11,27 +11,39 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from loguru import logger
 
 from monitor.config import SourceConfig
 from monitor.errors import ParseError
-from monitor.models import Article, Entry, Evidence, FetchResult, Item, Match, hex16
+from monitor.models import (
+    Article,
+    Entry,
+    Evidence,
+    FetchResult,
+    Item,
+    Match,
+    ParsedPage,
+    hex16,
+)
 from monitor.sources.extract import extract_article
+from monitor.sources.pages import parse_page
 from monitor.stories.evidence import evidence_of
 from monitor.text.language import detect_language
 from monitor.watch.matcher import Matcher
 from monitor.watch.watchlists import load_watchlists
 
 _SPACE = re.compile(r"\s+")
+T = TypeVar("T")
 
 
 def localize(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -140,9 +152,18 @@ def _ready() -> bool:
     return _worker_matcher is not None
 
 
-def _enrich_in_worker(jobs: Sequence[Job]) -> list[Enriched]:
+def _enrich_all(jobs: Sequence[Job], matcher: Matcher) -> list[Enriched]:
+    return [enrich(job, matcher) for job in jobs]
+
+
+def _parse(source: SourceConfig, result: FetchResult) -> ParsedPage:
+    return parse_page(source, result)
+
+
+def _in_worker(work: Callable[..., T], args: tuple[Any, ...]) -> T:
+    """Run `work` in a worker, with the worker's own matcher where the caller had one."""
     assert _worker_matcher is not None, "worker started without its initializer"
-    return [enrich(job, _worker_matcher) for job in jobs]
+    return work(*(_worker_matcher if arg is None else arg for arg in args))
 
 
 class Enricher:
@@ -178,12 +199,23 @@ class Enricher:
     async def run(self, jobs: Sequence[Job]) -> list[Enriched]:
         if not jobs:
             return []
+        return await self._call(_enrich_all, list(jobs), self.matcher)
+
+    async def parse(self, source: SourceConfig, result: FetchResult) -> ParsedPage:
+        """`parse_page` on a worker: parsing a feed is the polling process's largest CPU cost
+        after storing, and the workers have the other cores."""
+        return await self._call(_parse, source, result)
+
+    async def _call(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` in a worker, or here without workers. Workers get the matcher from
+        their initializer: a `Matcher` argument is replaced by theirs (see `_in_worker`)."""
         if self._pool is None:
-            return [enrich(job, self.matcher) for job in jobs]
+            return work(*args)
         loop = asyncio.get_running_loop()
         pool = self._pool
+        shipped = tuple(None if isinstance(arg, Matcher) else arg for arg in args)
         try:
-            return await loop.run_in_executor(pool, _enrich_in_worker, list(jobs))
+            return await loop.run_in_executor(pool, _in_worker, work, shipped)
         except BrokenProcessPool:
             # A worker died (killed, out of memory). Replace the pool once for everyone, and
             # do this batch here, so that no entry is lost and polling goes on.
@@ -191,7 +223,7 @@ class Enricher:
             if self._pool is pool:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
-            return [enrich(job, self.matcher) for job in jobs]
+            return work(*args)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -70,6 +70,11 @@ class TooLargeError(FetchError):
 class ParseError(SourceError):
     """The document could not be read as the source's kind."""
 
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
+        # Rebuilt from its fields when it comes back from a worker process (parsing runs
+        # there); the default would call ParseError(formatted message) and fail.
+        return (type(self), (self.source, self.message))
+
 
 class ImportFormatError(MonitorError):
     """A seeds-format file is malformed."""

@@ -40,10 +40,7 @@ from monitor.models import (
     Validators,
     utcnow,
 )
-from monitor.sources.feeds import parse_feed
 from monitor.sources.fetch import Fetcher
-from monitor.sources.listing import parse_listing
-from monitor.sources.sitemaps import parse_sitemap
 from monitor.store import corpus
 from monitor.store.base import AlertIntent, ItemWrite, Store
 from monitor.stories.evidence import evidence_of
@@ -96,28 +93,6 @@ class PollReport:
     counts: Counts = field(default_factory=Counts)
     error: str | None = None
     next_due: datetime | None = None
-
-
-# --- parsing ---------------------------------------------------------------------------------
-
-
-def parse_page(source: SourceConfig, result: FetchResult) -> ParsedPage:
-    """Parse a fetched document as the source's kind."""
-    if source.is_feed:
-        return parse_feed(
-            result.content, url=result.url, source=source.name, encoding=result.encoding
-        )
-    if source.kind == "sitemap":
-        return parse_sitemap(result.content, url=result.url, source=source.name)
-    assert source.listing is not None  # checked when the config was loaded
-    return parse_listing(
-        result.content,
-        url=result.url,
-        source=source.name,
-        selectors=source.listing,
-        language=source.language,
-        encoding=result.encoding,
-    )
 
 
 # --- building items --------------------------------------------------------------------------
@@ -376,7 +351,7 @@ async def poll_source(ctx: Context, source: SourceConfig, state: SourceState) ->
         elif state.content_hash == (digest := hex16_bytes(result.content)):
             report.status = "unchanged"
         else:
-            page = parse_page(source, result)
+            page = await ctx.enricher.parse(source, result)
             entries = list(page.entries)
             since = None
             if source.kind == "sitemap":
@@ -440,7 +415,7 @@ async def _child_sitemaps(ctx: Context, source: SourceConfig, index: ParsedPage)
         child = await ctx.fetcher.fetch(
             url, source=source.name, headers=source.headers, verify_tls=source.verify_tls
         )
-        entries.extend(parse_page(source, child).entries)
+        entries.extend((await ctx.enricher.parse(source, child)).entries)
     return entries
 
 

@@ -1,21 +1,25 @@
-"""The enrichment pool survives a worker that dies: the batch is done in-process, new workers
-start, and the next batch runs in them again."""
+"""The enrichment pool parses and enriches in worker processes, and survives a worker that
+dies: the batch is done in-process, new workers start, and the next batch runs in them again."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from monitor.config import SourceConfig
 from monitor.enrich import Enricher, Job
-from monitor.models import Entry
+from monitor.errors import ParseError
+from monitor.models import Entry, FetchResult
 from monitor.watch.matcher import Matcher
 from monitor.watch.watchlists import load_watchlists
 from tests.texts import KZ_PK
-from tests.workspace import WATCHLISTS
+from tests.workspace import WATCHLISTS, rss
 
 
 def _pid() -> int:
@@ -55,6 +59,30 @@ def test_a_killed_worker_loses_no_entry_and_is_replaced(tmp_path: Path) -> None:
             assert await loop.run_in_executor(enricher._pool, _pid) != worker
             third = await enricher.run(jobs)
             assert len(third) == 3
+        finally:
+            enricher.close()
+
+    asyncio.run(scenario())
+
+
+def test_parsing_runs_in_a_worker_and_a_parse_error_comes_back_whole() -> None:
+    error = ParseError("wire", "not a feed")
+    again = pickle.loads(pickle.dumps(error))
+    assert (type(again), again.source, again.message) == (ParseError, "wire", "not a feed")
+
+    source = SourceConfig(name="wire", kind="rss", url="http://127.0.0.1:9/feed.xml")
+    feed = rss([{"title": "Kazakhstan", "link": "http://127.0.0.1:9/a", "content": "x"}])
+    good = FetchResult("http://127.0.0.1:9/feed.xml", 200, feed.encode(), {})
+    bad = FetchResult("http://127.0.0.1:9/feed.xml", 200, b"\x00\x01 not xml at all", {})
+
+    async def scenario() -> None:
+        enricher = Enricher(Matcher.compile(load_watchlists(WATCHLISTS)), WATCHLISTS, 1)
+        try:
+            page = await enricher.parse(source, good)
+            assert [e.title for e in page.entries] == ["Kazakhstan"]
+            with pytest.raises(ParseError) as caught:
+                await enricher.parse(source, bad)
+            assert caught.value.source == "wire"
         finally:
             enricher.close()
 
