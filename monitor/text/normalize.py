@@ -23,26 +23,37 @@ ways. What it merges, and why:
 - Chinese name separators (· ・ • ‧) become spaces, and spaces between Han characters are
   removed, so "夏巴兹·谢里夫" ~ "夏巴兹 谢里夫" ~ "夏巴兹谢里夫".
 
-Speed: a short text (an alias, a title) is folded with `str.translate`, and the offset map
-back to the original is only built when someone asks for it (a hit). A long text (a body) is
-folded with numpy table lookups over its code points (~35 instead of ~95 µs per 3,000
-characters), which give every folded character's source index on the way.
+Speed (per 3,000 characters, measured with the matcher benchmark): an ASCII text folds one
+character to one or none with `str.translate`'s ASCII fast path (~5 µs). Another short
+text (an alias, a title) is folded with `str.translate`, and the offset map back to the
+original is only built when someone asks for it (a hit). Another long text (a body) is
+folded with numpy table lookups over its code points (~30 µs for Cyrillic instead of ~95
+with `str.translate`), which give every folded character's source index on the way, in a
+fixed dozen numpy calls (each costs ~1 µs before any work); the table also tells when no
+character can make the text other than NFC, which spares `unicodedata.is_normalized`.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from array import array
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import repeat
+from operator import lt
+from typing import NamedTuple
 
 import numpy as np
+from ahocorasick_rs import AhoCorasick, Implementation, MatchKind
 
 __all__ = [
     "Folded",
-    "KeySet",
+    "KeyFinder",
     "fold",
     "fold_key",
     "has_han",
@@ -163,7 +174,9 @@ class _Tables:
 
     translate: list[str]  # code point -> its fold; an index past the end keeps the character
     lengths: list[str]  # code point -> chr(length of its fold), for short texts' offset maps
-    kind: np.ndarray  # uint8: length of the fold (low 5 bits) | script (bits 5-6, below)
+    ascii: list[str | None]  # the fold of each ASCII character, capitals too (None: dropped)
+    ascii_dropped: str  # the ASCII characters that fold to nothing
+    kind: np.ndarray  # uint8: length of the fold (low 5 bits) | script (bits 5-6) | NFC bit
     first: np.ndarray  # uint32: the first character of the fold
     second: np.ndarray  # uint32: the second
     longer: dict[int, str]  # the folds of three or more characters (ligatures, ﷺ)
@@ -174,6 +187,29 @@ _LENGTH_BITS = np.uint8(0x1F)
 _LATIN_LETTER_BIT = 0x20  # a letter of a Latin/Cyrillic word, for the lookalike repair
 _CYRILLIC_LETTER_BIT = 0x40
 _BOTH_SCRIPTS = np.uint8(_LATIN_LETTER_BIT | _CYRILLIC_LETTER_BIT)
+# A character after which a text may not be NFC: one that NFC changes, a combining mark, or
+# one that composes with the character before it (the second of a canonical pair, Hangul
+# vowels and final consonants). A text with none of them is NFC (the quick check of UAX #15
+# says yes), so a long text skips `unicodedata.is_normalized` (~7 µs per 3,000 characters).
+_NOT_NFC_BIT = 0x80
+
+
+def _not_nfc(table_size: int) -> list[int]:
+    """The code points below `table_size` that earn `_NOT_NFC_BIT` (see there)."""
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    flagged = []
+    for code in range(table_size):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        decomposition = unicodedata.decomposition(char)
+        if decomposition and not decomposition.startswith("<"):
+            parts = decomposition.split()
+            if len(parts) == 2:
+                seconds.add(int(parts[1], 16))
+        if unicodedata.combining(char) or unicodedata.normalize("NFC", char) != char:
+            flagged.append(code)
+    return sorted(seconds.union(flagged))
 
 
 @cache
@@ -217,39 +253,75 @@ def _tables() -> _Tables:
         if len(lower) == 1 and _is_word_part(lower):
             cyrillic = "\u0400" <= lower <= "\u04ff"
             kind[code] |= _CYRILLIC_LETTER_BIT if cyrillic else _LATIN_LETTER_BIT
+    kind[_not_nfc(_TABLE_SIZE)] |= _NOT_NFC_BIT
     han = np.zeros(_TABLE_SIZE + 1, dtype=bool)
     for low, high in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FFFF)):
         han[low : high + 1] = True
     lengths = [chr(len(out)) for out in translate]
-    return _Tables(translate, lengths, kind, first, second, longer, han)
+    ascii_fold = [translate[ord(chr(code).lower())] or None for code in range(128)]
+    ascii_dropped = "".join(chr(code) for code, out in enumerate(ascii_fold) if out is None)
+    return _Tables(translate, lengths, ascii_fold, ascii_dropped, kind, first, second, longer, han)
+
+
+# An array of 4-byte characters copies a str's code points (surrogates too) in well under a
+# µs per 3,000 characters, where encoding to UTF-32 takes ~4 µs. "w" is Py_UCS4; "u", its
+# name before Python 3.13, is wchar_t, 4 bytes except on Windows.
+_WIDE = "w" if sys.version_info >= (3, 13) else "u"
+_WIDE_OK = array(_WIDE).itemsize == 4
 
 
 def _codes(text: str) -> np.ndarray:
+    if _WIDE_OK:
+        return np.frombuffer(array(_WIDE, text), dtype=np.uint32)
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _text(codes: np.ndarray) -> str:
-    return codes.tobytes().decode("utf-32-le", "surrogatepass")
+    # The codec function itself, on the array's buffer: `bytes.decode` goes through the
+    # codec registry and a Python wrapper.
+    text: str = codecs.utf_32_le_decode(codes.data, "surrogatepass", True)[0]
+    return text
 
 
-def _fold_codes(text: str) -> tuple[str, _CodeMap, int]:
-    """Fold an NFC text with numpy, keeping the way back.
+class _Coded(NamedTuple):
+    """A text's code points and their table entries, for `_fold_codes`."""
 
-    Returns the folded text, the map back, and the highest code point folded. The arrays
-    fold capitals themselves: the text is only lowercased for a lookalike repair. Vectorised,
-    because a per-character Python map was most of a hit-rich item's matching time."""
+    codes: np.ndarray  # uint32
+    table_index: np.ndarray  # the codes, with those past the table at 0
+    kind: np.ndarray  # the table's kind of each
+    beyond: np.ndarray | None  # bool: past the table; None: none is
+    top: int  # the highest code point
+    kinds: int  # every kind bit that some character has
+
+    @classmethod
+    def of(cls, text: str) -> _Coded:
+        codes = _codes(text)
+        top = int(np.maximum.reduce(codes)) if len(codes) else 0  # `max` is a Python wrapper
+        beyond = codes >= _TABLE_SIZE if top >= _TABLE_SIZE else None
+        index = codes if beyond is None else np.where(beyond, 0, codes)
+        kind = _tables().kind.take(index)
+        kinds = int(np.bitwise_or.reduce(kind)) if len(kind) else 0
+        return cls(codes, index, kind, beyond, top, kinds)
+
+    def nfc(self) -> bool:
+        """Is the text NFC for sure? (No means perhaps not: see _NOT_NFC_BIT.)"""
+        return self.beyond is None and not self.kinds & _NOT_NFC_BIT
+
+
+def _fold_codes(text: str, coded: _Coded) -> tuple[str, _CodeMap]:
+    """Fold an NFC text (`coded`: its `_Coded`) with numpy, keeping the way back.
+
+    The arrays fold capitals themselves: the text is only lowercased for a lookalike repair.
+    Vectorised, because a per-character Python map was most of a hit-rich item's matching
+    time."""
     tables = _tables()
-    codes = _codes(text)
+    codes, index, kind, beyond, top, kinds = coded
     if not len(codes):
-        return "", _CodeMap(None, None), 0
-    top = int(codes.max())
-    beyond = codes >= _TABLE_SIZE if top >= _TABLE_SIZE else None
-    index = codes if beyond is None else np.where(beyond, 0, codes)
-    kind = tables.kind.take(index)
-    if top >= 0x0400 and not text.isascii():
+        return "", _CodeMap(None)
+    if (kinds & _BOTH_SCRIPTS) == _BOTH_SCRIPTS:
         # A Latin letter touching a Cyrillic one: a word to repair.
         pairs = kind[1:] | kind[:-1]
-        if np.any(pairs & _BOTH_SCRIPTS == _BOTH_SCRIPTS):
+        if ((pairs & _BOTH_SCRIPTS) == _BOTH_SCRIPTS).any():
             codes = _codes(_unmix_words(_lower(text)))
             index = codes if beyond is None else np.where(beyond, 0, codes)
             kind = tables.kind.take(index)
@@ -258,48 +330,140 @@ def _fold_codes(text: str) -> tuple[str, _CodeMap, int]:
     if beyond is not None:
         length[beyond] = 1
         first[beyond] = codes[beyond]
-    ends: np.ndarray | None = None
     out = first
-    if np.any(length != 1):
-        # Each character's first output, repeated once per output character (so a character
-        # folding to nothing drops out), then the second and further ones written over.
-        out = np.repeat(first, length)
-        ends = np.cumsum(length, dtype=np.intp)
-        two = np.flatnonzero(length >= 2)
-        starts = ends[two] - length[two]
-        out[starts + 1] = tables.second.take(index[two])
-        for position in np.flatnonzero(length[two] >= 3).tolist():
-            start = int(starts[position])
-            tail = tables.longer[int(index[two[position]])]
-            out[start : start + len(tail)] = [ord(char) for char in tail]
+    source = None
+    if np.count_nonzero(length != 1):  # (`any` is a Python wrapper)
+        # Each output character's source (which is the map back), so each character's first
+        # output repeated once per output character (one folding to nothing drops out), then
+        # the outputs after a character's first (the same source as the one before) get its
+        # second one, and the rare longer folds (ligatures, ﷺ) are written out in full. Few
+        # numpy calls, whatever the text: each costs ~1 µs before any work.
+        source = np.arange(len(length)).repeat(length)
+        out = first.take(source)
+        later = (source[1:] == source[:-1]).nonzero()[0] + 1
+        if len(later):
+            out[later] = tables.second.take(index.take(source.take(later)))
+            if int(np.maximum.reduce(length)) >= 3:
+                longer = (length >= 3).nonzero()[0]
+                for char, start in zip(
+                    longer.tolist(), source.searchsorted(longer).tolist(), strict=True
+                ):
+                    tail = tables.longer[int(index[char])]
+                    out[start : start + len(tail)] = [ord(c) for c in tail]
     folded = _text(out)
     han = top >= 0x3400  # below, no Han character
-    kept = None
-    if "  " in folded or (han and " " in folded):
-        out, kept = _squeeze_codes(out, tables, han)
-        folded = _text(out)
-    return folded, _CodeMap(ends, kept), int(out.max()) if len(out) else 0
+    dropped: list[int] | np.ndarray = []
+    if han and " " in folded:
+        if folded.count(" ") > _FEW_SPACES:
+            out, kept = _squeeze_codes(out, tables, han)
+            if kept is not None:
+                folded = _text(out)
+                source = kept if source is None else source.take(kept)
+        else:
+            folded, dropped = _squeeze_han(folded)
+    elif "  " in folded:
+        dropped = [p for run in _SPACES.finditer(folded) for p in range(run.start() + 1, run.end())]
+        folded = _SPACES.sub(" ", folded)
+    if len(dropped):
+        source = _without(np.arange(len(out)) if source is None else source, dropped)
+    return folded, _CodeMap(source)
 
 
-@dataclass(frozen=True)
+_FEW_SPACES = 32  # in a text with Han characters: up to this many, squeezed in Python
+
+
+def _without(array: np.ndarray, positions: Sequence[int] | np.ndarray) -> np.ndarray:
+    """`array` less the elements at `positions` (np.delete, without its Python-level
+    argument handling, a few µs a call)."""
+    if not len(positions):
+        return array
+    keep = np.ones(len(array), dtype=bool)
+    keep[positions] = False
+    return array[keep]
+
+
+def _squeeze_han(folded: str) -> tuple[str, list[int]]:
+    """`_squeeze_codes` for a text with few spaces, in Python (~10x faster than its numpy
+    calls when there are few): runs of spaces to one space, a run between two Han
+    characters removed. Returns the text and the positions dropped."""
+    dropped: list[int] = []
+    pieces: list[str] = []
+    size, last = len(folded), 0
+    at = folded.find(" ")
+    while at != -1:
+        end = at + 1
+        while end < size and folded[end] == " ":
+            end += 1
+        between = at > 0 and end < size and is_han(folded[at - 1]) and is_han(folded[end])
+        first = at if between else at + 1
+        if first < end:
+            dropped.extend(range(first, end))
+            pieces.append(folded[last:first])
+            last = end
+        at = folded.find(" ", end)
+    if not dropped:
+        return folded, dropped
+    pieces.append(folded[last:])
+    return "".join(pieces), dropped
+
+
 class _CodeMap:
-    """The way back from a text folded by `_fold_codes`, looked up for many positions at
-    once: a folded index is a position kept by the squeeze, which is an output of the
-    character whose cumulative fold length first passes it."""
+    """The way back from a text folded by `_fold_codes`, for many positions at once: the
+    source of each folded character (None: the one at the same index)."""
 
-    ends: np.ndarray | None  # cumulative fold lengths; None: every character folded to one
-    kept: np.ndarray | None  # positions kept by the squeeze; None: all
+    __slots__ = ("_source",)
+
+    def __init__(self, source: np.ndarray | None) -> None:
+        self._source = source
 
     def sources(self, indices: list[int]) -> list[int]:
-        if self.ends is None and self.kept is None:
+        if self._source is None:
             return indices
-        positions = np.array(indices, dtype=np.intp)
-        if self.kept is not None:
-            positions = self.kept[positions]
-        if self.ends is not None:
-            positions = np.searchsorted(self.ends, positions, side="right")
-        result: list[int] = positions.tolist()
+        result: list[int] = self._source.take(indices).tolist()
         return result
+
+
+class _Dropped:
+    """The way back from a text folded one character to one or to none (ASCII text): each
+    step's dropped positions, as `p - i` for the i-th of them, which is how many characters
+    were kept before it, so a kept index is found by bisection."""
+
+    __slots__ = ("_steps",)
+
+    def __init__(self, *steps: list[int]) -> None:
+        """`steps`: the positions dropped by each step, in the text before that step."""
+        self._steps = [[p - i for i, p in enumerate(step)] for step in steps if step]
+
+    def sources(self, indices: list[int]) -> list[int]:
+        for step in reversed(self._steps):
+            indices = [index + bisect_right(step, index) for index in indices]
+        return indices
+
+
+def _fold_ascii(text: str) -> tuple[str, _Dropped | _CodeMap]:
+    """An ASCII text folds one character to one (or none: apostrophes), with the ASCII
+    fast path of `str.translate` (~3 µs per 3,000 characters, a sixth of numpy's). The
+    way back bisects the few dropped positions for a short text; a long one, whose hits are
+    many, takes them from an array of sources."""
+    tables = _tables()
+    translated = text.translate(tables.ascii)
+    dropped: list[int] = []
+    if len(translated) < len(text):
+        for char in tables.ascii_dropped:
+            at = text.find(char)
+            while at != -1:
+                dropped.append(at)
+                at = text.find(char, at + 1)
+        dropped.sort()
+    squeezed: list[int] = []
+    if "  " in translated:
+        for run in _SPACES.finditer(translated):
+            squeezed.extend(range(run.start() + 1, run.end()))
+        translated = _SPACES.sub(" ", translated)
+    if len(text) < _SHORT or not (dropped or squeezed):
+        return translated, _Dropped(dropped, squeezed)
+    source = _without(np.arange(len(text)), dropped)
+    return translated, _CodeMap(_without(source, squeezed))
 
 
 _IRREGULAR_LENGTH = re.compile("[^\x01]")
@@ -401,7 +565,7 @@ class Folded:
     """A folded text and the way back: `span(start, end)` gives the original offsets of a
     folded span, `spans` of many at once; `source(start, end)` the original text of one."""
 
-    __slots__ = ("_lowered", "_map", "_recomposed", "highest", "original", "text")
+    __slots__ = ("_lowered", "_map", "_recomposed", "original", "text")
 
     def __init__(
         self,
@@ -409,46 +573,60 @@ class Folded:
         text: str,
         lowered: str,
         recomposed: _Recomposed | None,
-        highest: int,
-        code_map: _CodeMap | None = None,
+        code_map: _CodeMap | _Dropped | None = None,
     ) -> None:
         self.original = original
         self.text = text
-        self.highest = highest  # the highest code point in `text` (0 when empty)
         # What `str.translate` folded, one character per (composed) character: for a short
         # text, whose map back is built from it on first use.
         self._lowered = lowered
         self._recomposed = recomposed
-        self._map: _CodeMap | list[int] | None = code_map
+        self._map: _CodeMap | _Dropped | list[int] | None = code_map
 
     def __repr__(self) -> str:
         return f"Folded({self.text!r})"
 
     def spans(self, pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         """Original [start, end) of each folded [start, end); end > start."""
+        begins, finishes = self.bounds([start for start, _ in pairs], [end for _, end in pairs])
+        return list(zip(begins, finishes, strict=True))
+
+    def bounds(
+        self, starts: Sequence[int], ends: Sequence[int], checked: bool = True
+    ) -> tuple[list[int], list[int]]:
+        """`spans` as two lists: the original starts and ends of the folded [starts[i],
+        ends[i]) (for the matcher's many hits per text, without a tuple for each).
+        `checked=False` skips the test that each span lies in the text, for spans found
+        in it."""
         size = len(self.text)
-        for start, end in pairs:
-            if not 0 <= start < end <= size:
-                raise ValueError(f"span {start}:{end} outside the folded text ({size})")
+        if (
+            checked
+            and starts
+            and (min(starts) < 0 or max(ends) > size or not all(map(lt, starts, ends)))
+        ):
+            start, end = next(
+                (start, end)
+                for start, end in zip(starts, ends, strict=True)
+                if not 0 <= start < end <= size
+            )
+            raise ValueError(f"span {start}:{end} outside the folded text ({size})")
         if self._map is None:
             # A short text was folded with `str.translate`: map it now that a hit needs it.
             lowered = self._lowered
             short = _short_source(lowered, lowered.translate(_tables().translate))
-            self._map = short if short is not None else _CodeMap(None, None)
-        indices = [index for start, end in pairs for index in (start, end - 1)]
+            self._map = short if short is not None else _CodeMap(None)
+        indices = [*starts, *[end - 1 for end in ends]]
         if isinstance(self._map, list):
             short_map = self._map
             sources = [short_map[index] for index in indices]
         else:
             sources = self._map.sources(indices)
-        firsts, lasts = sources[::2], sources[1::2]
+        count = len(starts)
         recomposed = self._recomposed
         if recomposed is not None:
-            return [
-                (recomposed.starts[first], recomposed.ends[last])
-                for first, last in zip(firsts, lasts, strict=True)
-            ]
-        return [(first, last + 1) for first, last in zip(firsts, lasts, strict=True)]
+            begins = [recomposed.starts[first] for first in sources[:count]]
+            return begins, [recomposed.ends[last] for last in sources[count:]]
+        return sources[:count], [last + 1 for last in sources[count:]]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of the folded [start, end); end > start."""
@@ -529,13 +707,21 @@ def _lower(text: str) -> str:
 
 def fold(text: str) -> Folded:
     """Fold `text` for matching; see the module docstring for what is merged."""
+    if text.isascii():
+        folded, dropped = _fold_ascii(text)
+        return Folded(text, folded, "", None, dropped)
+    if len(text) >= _SHORT:
+        coded = _Coded.of(text)
+        if coded.nfc():
+            folded, code_map = _fold_codes(text, coded)
+            return Folded(text, folded, "", None, code_map)
     composed, recomposed = _composed(text)
     if len(composed) < _SHORT:
         lowered = _unmix_words(_lower(composed))
         folded = _squeeze(lowered.translate(_tables().translate))
-        return Folded(text, folded, lowered, recomposed, ord(max(folded)) if folded else 0)
-    folded, code_map, highest = _fold_codes(composed)
-    return Folded(text, folded, "", recomposed, highest, code_map)
+        return Folded(text, folded, lowered, recomposed)
+    folded, code_map = _fold_codes(composed, _Coded.of(composed))
+    return Folded(text, folded, "", recomposed, code_map)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -568,62 +754,38 @@ def word_end(text: str, index: int) -> int:
 
 # --- finding many keys at once ---------------------------------------------------------------
 
-_ANCHOR = 3  # characters of a key hashed to find where it may start
-_BUCKET_BITS = 22  # a 4 MB bitmap: 30,000 anchors fill under 1 % of it
-_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
-_MIX = np.uint64(0xFF51AFD7ED558CCD)
 
+class KeyFinder:
+    """Every occurrence of every key in a text, overlapping ones included, as (key index,
+    start, end), ordered by end (of two ending together, the longer first).
 
-def _anchor_buckets(codes: np.ndarray, size: int) -> np.ndarray:
-    """A bucket for the `size` characters starting at each position (the last size-1 have
-    none). Integer arithmetic wraps modulo 2**64, which is what a hash wants."""
-    count = len(codes) - size + 1
-    mixed: np.ndarray = codes[:count] * np.uint64(_MULTIPLIERS[0])
-    for offset in range(1, size):
-        mixed = mixed + codes[offset : offset + count] * np.uint64(_MULTIPLIERS[offset])
-    mixed = (mixed + np.uint64(size)) * _MIX
-    return mixed >> np.uint64(64 - _BUCKET_BITS)
+    ahocorasick-rs (the Rust aho-corasick crate's contiguous NFA) finds 30,000 keys in four
+    scripts in ~20 µs per 3,000 characters, in any script. pyahocorasick looks a node's
+    children up one by one: at a root with hundreds of first characters (Chinese names,
+    Urdu ones) it took ~25 ns per character, and the keys had to be split by script (with
+    Han keys found by hashing) to keep it near 65 µs per item. The DFA is no faster on so
+    many keys and takes ten times the memory and build time (measured with the matcher
+    benchmark's 30,000 aliases)."""
 
-
-class KeySet:
-    """Every occurrence of every key in a text, overlapping ones included, as an
-    Aho-Corasick automaton would report them, for keys in a script without spaces (Han).
-
-    pyahocorasick looks a node's children up one by one, so an automaton over 5,000 Chinese
-    names, whose root has a child for each of hundreds of first characters, spends ~150 ns
-    on every character of a Chinese text. Here the first (up to) three characters at every
-    position are hashed at once with numpy and looked up in a bitmap of the keys' anchors;
-    only the few positions that pass are checked in Python (~15 µs per 3,000 characters)."""
-
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._by_anchor: dict[str, list[str]] = {}
-        for key in keys:
-            if key:
-                self._by_anchor.setdefault(key[:_ANCHOR], []).append(key)
-        self._sizes = sorted({len(anchor) for anchor in self._by_anchor})
-        self._bitmap = np.zeros(1 << _BUCKET_BITS, dtype=bool)
-        for anchor in self._by_anchor:
-            codes = _codes(anchor).astype(np.uint64)
-            self._bitmap[_anchor_buckets(codes, len(anchor))] = True
+    def __init__(self, keys: Sequence[str]) -> None:
+        if any(not key for key in keys):
+            raise ValueError("an empty key would be found everywhere")
+        self._automaton = (
+            AhoCorasick(
+                keys,
+                matchkind=MatchKind.Standard,
+                store_patterns=False,
+                implementation=Implementation.ContiguousNFA,
+            )
+            if keys
+            else None
+        )
+        self._count = len(keys)
 
     def __len__(self) -> int:
-        return sum(len(keys) for keys in self._by_anchor.values())
+        return self._count
 
-    def find(self, text: str, start: int = 0) -> list[tuple[int, str]]:
-        """(position, key) of every occurrence at or after `start`."""
-        codes = _codes(text[start:]).astype(np.uint64)
-        candidates = np.zeros(len(codes), dtype=bool)
-        for size in self._sizes:
-            if size <= len(codes):
-                buckets = _anchor_buckets(codes, size)
-                candidates[: len(buckets)] |= self._bitmap.take(buckets)
-        found = []
-        for position in (np.flatnonzero(candidates) + start).tolist():
-            for size in self._sizes:
-                anchor = text[position : position + size]
-                if len(anchor) < size:
-                    break
-                for key in self._by_anchor.get(anchor, ()):
-                    if text.startswith(key, position):
-                        found.append((position, key))
-        return found
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        if self._automaton is None:
+            return []
+        return self._automaton.find_matches_as_indexes(text, overlapping=True)

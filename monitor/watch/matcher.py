@@ -1,6 +1,6 @@
 """Matching items against watchlists: pure, no I/O.
 
-    Matcher.compile(watchlists)          Aho-Corasick automata over every folded alias
+    Matcher.compile(watchlists)          an Aho-Corasick automaton over every folded alias
     matcher.match(item)   -> [Match]     the watchlists the item satisfies, with the rule that
                                          fired and the hits (field, offsets, surface)
     matcher.explain(item) -> [Explanation]  every watchlist: matched or not, and why (and
@@ -11,7 +11,7 @@ summary); "lead" is the first ~300 characters of the body. A hit that lies withi
 is reported with field "lead" (the lead is a prefix of the body, so its offsets are the same
 in both); `fields(item)` gives the three strings the offsets refer to.
 
-How an alias is found: the field is folded (monitor.text.normalize), the automata find
+How an alias is found: the field is folded (monitor.text.normalize), one automaton finds
 every alias key in one pass, and each candidate is then checked:
 - it must start a word (Chinese aliases, having no word boundaries, match anywhere);
 - an exact alias (`{text: TAP, exact: true}`) must be written in the alias's case and be a
@@ -23,29 +23,30 @@ every alias key in one pass, and each candidate is then checked:
   known suffixes of its language when it is short, so "РК" is never found in "парк" and a
   short stem never runs on into an unrelated word.
 
-The keys are split by script family, each searched only when the text holds a character
-that starts one of its keys: pyahocorasick looks a node's children up one by one, so one
-automaton whose root has a child for every first character of 30,000 names in four scripts
-spends most of its time at the root. Arabic-script keys and the rest (Latin, and Cyrillic,
-which folds to Latin) have an automaton each; Han keys, whose first characters are too many
-for any automaton root, are found by hashing (`KeySet`). Entities no watchlist names are
-left out: they cannot change a result.
+The automaton (`KeyFinder`, ahocorasick-rs) holds the keys of all four scripts: it takes
+~20 µs per 3,000 characters in any of them. The candidates are checked in one loop, their
+offsets mapped back to the original text all at once, and the mentions of one entity that
+overlap merged with a single sort. Entities no watchlist names are left out: they cannot
+change a result.
 
 How a rule is evaluated. `match` runs on every item, so it works in passes. The title and
 the body are folded and searched as one text. Sets of entities of which a rule needs one
-each (`_required`) settle most watchlists for most items at once. A first pass then works on
-per-entity counts computed once per item (mentions per field and, only where a watchlist
-weighs them less, how many stand in a list); a composite stops as soon as its result is
-known, and positions are read only for a `near`. Only a watchlist that holds is evaluated
-again in full (as `explain` evaluates) to build its Match. A first-pass score is a lower
-bound of the full one, by the same formula (exact wherever a minimum depends on it), so the
-first pass never rejects what the full evaluation accepts (tests compare them on random
-rules).
+each (`_required`) settle most watchlists for most items at once: a watchlist is looked at
+only for an item that names an entity of the set it is least likely to meet (`_rarest`).
+A first pass then works on per-entity counts computed once per item (mentions per field
+and, only where a watchlist weighs them less, how many stand in a list, tested on as few
+mentions as the decision takes); a composite stops as soon as its result is known, and
+positions are read only for a `near` (and, for one of two terms, first only to see that
+some pair is near enough at all). Only a watchlist that holds is evaluated again, with the
+decisions `explain` makes, to build its Match (`_Evaluation.held`: the score, the hits and
+the rule that fired, without an outcome tree). A first-pass score is a lower bound of the
+full one, by the same formula (exact wherever a minimum depends on it), so the first pass
+never rejects what the full evaluation accepts (tests compare them on random rules).
 
 Developments (the events a watchlist awaits, see monitor.watch.watchlists) are evaluated only
 for a watchlist that holds, over the same mentions, and the Match carries the ids of those
-met. Entities that only development rules name (words for arriving, "in Astana") have
-automata of their own, searched once per item and only when a watchlist with developments
+met. Entities that only development rules name (words for arriving, "in Astana") have an
+automaton of their own, searched once per item and only when a watchlist with developments
 has matched: an item that matches nothing pays nothing for them, and common words such as
 "will visit" never reach the automata every item goes through.
 """
@@ -58,12 +59,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice, pairwise
 
-import ahocorasick
-
 from monitor.models import FieldName, Hit, Item, Match, Priority
 from monitor.text.normalize import (
     Folded,
-    KeySet,
+    KeyFinder,
     fold,
     fold_key,
     has_han,
@@ -141,7 +140,6 @@ _SHORT_ITEM_AFTER = re.compile(
 _WORD_RUN = re.compile(r"\w+")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _LAST_WORD = re.compile(r"(\w+)\W*$")
-_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def _folded_suffixes() -> dict[str, frozenset[str]]:
@@ -186,7 +184,6 @@ def fields(item: Item) -> dict[FieldName, str]:
 @dataclass(frozen=True)
 class _Pattern:
     alias: Alias
-    length: int  # of the folded key
     starts_word: bool  # the alias begins with a letter of an alphabetic script
     ends_word: bool
     long_stem: bool
@@ -198,42 +195,24 @@ class _Pattern:
         return self.long_stem and self.alias.inflected and not self.alias.case_sensitive
 
 
-# What a key stands for: its length, whether its last character is a letter (so the word may
-# run on), whether every pattern of it must start a word, and its patterns with `plain`.
-_Key = tuple[int, bool, bool, tuple[tuple[_Pattern, bool], ...]]
-# Where a key ends in the folded text, and what it stands for.
-_Candidate = tuple[int, _Key]
+# What a key stands for: whether its last character is a letter (so the word may run on),
+# whether every pattern of it must start a word, its patterns with `plain`, and when it has
+# one pattern and that is plain (the usual key) what a mention of it is: entity, alias as
+# written, minus the alias's length (see _merge_overlaps).
+_Key = tuple[bool, bool, tuple[tuple[_Pattern, bool], ...], tuple[str, str, int] | None]
 
 
 @dataclass(frozen=True)
 class _Finder:
-    """The keys of one script family, and how to find them all in a folded text."""
+    """Alias keys, and what each stands for, found all at once in a folded text."""
 
-    find: Callable[[str, int], Iterable[_Candidate]]  # (text, from) -> candidates
-    first: re.Pattern[str]  # any character that starts one of its keys
-    lowest: int  # the lowest code point among those: a text with none higher is skipped
+    finder: KeyFinder
+    keys: tuple[_Key, ...]  # by the finder's key index
+    strings: tuple[str, ...]  # the keys themselves, by the same index
 
     @classmethod
-    def over(cls, keys: dict[str, _Key], han: bool) -> _Finder:
-        starts = {key[0] for key in keys}
-        first = re.compile(f"[{''.join(sorted(map(re.escape, starts)))}]")
-        if han:
-            keyset = KeySet(keys)
-
-            def find(text: str, start: int) -> Iterable[_Candidate]:
-                return ((at + len(key) - 1, keys[key]) for at, key in keyset.find(text, start))
-
-        else:
-            automaton = ahocorasick.Automaton()
-            for key, patterns in keys.items():
-                automaton.add_word(key, patterns)
-            automaton.make_automaton()
-
-            def find(text: str, start: int) -> Iterable[_Candidate]:
-                candidates: Iterable[_Candidate] = automaton.iter(text, start)
-                return candidates
-
-        return cls(find, first, min(map(ord, starts)))
+    def over(cls, keys: dict[str, _Key]) -> _Finder:
+        return cls(KeyFinder(list(keys)), tuple(keys.values()), tuple(keys))
 
 
 _JOIN = "\x00"  # between title and body, scanned as one text: not a letter, space or key
@@ -256,37 +235,47 @@ def _same_case(surface: str, alias: str) -> bool:
     )
 
 
+def _needs_stem(alias: Alias) -> bool:
+    """Does `Matcher._whole` read the original text at the end of the stem, when letters
+    follow it?"""
+    return alias.case_sensitive or not alias.inflected
+
+
 def _suffix_ok(tail: str, allowed: frozenset[str]) -> bool:
     if tail in allowed:
         return True
     return any(tail[:i] in allowed and tail[i:] in allowed for i in range(1, len(tail)))
 
 
-def _script_family(key: str) -> str:
-    if has_han(key):
-        return "han"
-    if _ARABIC_SCRIPT.search(key):
-        return "arabic"
-    return "other"
+# A mention where `Matcher._scan` found it: start, entity, minus its length, minus the
+# alias's length, its number in the order found, alias, end; sorted, they come by start and,
+# for each entity, longer first, then the longer alias, then as found.
+_Placed = tuple[int, str, int, int, int, str, int]
 
 
-def _merge_overlaps(found: Iterable[_Raw]) -> list[_Raw]:
+def _merge_overlaps(placed: list[_Placed]) -> list[_Raw]:
     """One mention per place: mentions of one entity that overlap become one over their
     union ("Kazakh" within "Kazakhstan", "哈萨克" within "哈萨克斯坦", "Prime Minister Shehbaz"
     and "Shehbaz Sharif" in "Prime Minister Shehbaz Sharif"), under the longest alias (of
-    two over the same span, "Astana" before the stem "Астан" that also runs to its end)."""
+    two over the same span, "Astana" before the stem "Астан" that also runs to its end).
+    In order of start, then entity.
+
+    One sort, by start: each entity's mentions then come in the order a sort by entity
+    would give them, and the merged ones come out in order."""
+    placed.sort()
     merged: list[_Raw] = []
-    for raw in sorted(found, key=lambda r: (r[0], r[2], r[2] - r[3], -len(r[1]))):
-        entity, alias, start, end = raw
-        if merged:
-            last_entity, last_alias, last_start, last_end = merged[-1]
-            if last_entity == entity and start < last_end:
+    latest: dict[str, int] = {}  # entity -> its last mention in `merged`
+    for start, entity, _, _, _, alias, end in placed:
+        at = latest.get(entity)
+        if at is not None:
+            _, last_alias, last_start, last_end = merged[at]
+            if start < last_end:
                 if end > last_end:
                     longer = alias if end - start > last_end - last_start else last_alias
-                    merged[-1] = (entity, longer, last_start, end)
+                    merged[at] = (entity, longer, last_start, end)
                 continue
-        merged.append(raw)
-    merged.sort(key=lambda r: (r[2], r[0]))
+        latest[entity] = len(merged)
+        merged.append((entity, alias, start, end))
     return merged
 
 
@@ -388,20 +377,21 @@ class _Sentences:
         part = self._parts.get(key)
         if part is None:
             whole = self._mentions
-            in_title: list[_Raw] = []
-            in_body: list[_Raw] = []
+            title, body = whole.texts["title"], whole.texts["body"]
+            found: list[_Raw] = []
             if key is not None:
                 text, number = key
                 breaks = self._breaks[text]
                 # The sentence holds the starts in (the previous break, its own break].
                 low = breaks[number - 1] if number else -1
                 high = breaks[number] if number < len(breaks) else _BEYOND
-                found = in_body if text else in_title
                 for entries, starts in (e[text] for e in self._entities().values()):
                     found += entries[bisect_right(starts, low) : bisect_right(starts, high)]
                 found.sort(key=lambda raw: raw[2])
-            title, body = whole.texts["title"], whole.texts["body"]
-            part = _Mentions(title, body, whole.lead_end, in_title, in_body)
+                if text:  # the body's offsets past the title and the joint (_Mentions.add)
+                    cut = len(title) + len(_JOIN)
+                    found = [(e, alias, s + cut, t + cut) for e, alias, s, t in found]
+            part = _Mentions(title, body, whole.lead_end, found)
             part._in_list = whole._in_list  # the same texts: whether one is listed is shared
             part._sentences = _Sentences(part, single=True)
             self._parts[key] = part
@@ -469,9 +459,8 @@ class _Mentions:
         "texts",
     )
 
-    def __init__(
-        self, title: str, body: str, lead_end: int, in_title: list[_Raw], in_body: list[_Raw]
-    ):
+    def __init__(self, title: str, body: str, lead_end: int, found: Sequence[_Raw] = ()):
+        """`found`: see `add`."""
         self.texts: dict[str, str] = {"title": title, "body": body}
         self.lead_end = lead_end
         self.raw: dict[str, list[tuple[FieldName, str, int, int]]] = {}
@@ -482,20 +471,40 @@ class _Mentions:
         self._listed: dict[str, tuple[int, int, int]] = {}
         self._in_list: dict[tuple[bool, int], bool] = {}
         self._sentences: _Sentences | None = None
-        self.add(in_title, in_body)
+        self.add(found)
 
-    def add(self, in_title: list[_Raw], in_body: list[_Raw]) -> None:
-        """Mentions of entities not seen yet (those only developments name): what was
-        counted or cached for the others stays as it is."""
+    def add(self, found: Sequence[_Raw]) -> None:
+        """Mentions of the title and of the body, in order, the body's offsets past the
+        title and the joint (see `Matcher._scan_fields`): first of all, then of entities
+        not seen yet (those only developments name), so what was counted or cached for the
+        others stays as it is."""
         self._sentences = None
-        lead_end = self.lead_end
-        for entity, alias, start, end in in_title:
-            self.raw.setdefault(entity, []).append(("title", alias, start, end))
-            self.counts.setdefault(entity, [0, 0, 0])[0] += 1
-        for entity, alias, start, end in in_body:
-            where: FieldName = "lead" if end <= lead_end else "body"
-            self.raw.setdefault(entity, []).append((where, alias, start, end))
-            self.counts.setdefault(entity, [0, 0, 0])[_FIELD_INDEX[where]] += 1
+        lead_end, raw, counts = self.lead_end, self.raw, self.counts
+        cut = len(self.texts["title"]) + len(_JOIN)
+        for entity, alias, start, end in found:
+            if start >= cut:
+                start -= cut
+                end -= cut
+                lead = end <= lead_end
+                mention: tuple[FieldName, str, int, int] = (
+                    "lead" if lead else "body",
+                    alias,
+                    start,
+                    end,
+                )
+                index = 1 if lead else 2
+            elif end < cut:  # (no key holds the joint, so always)
+                mention, index = ("title", alias, start, end), 0
+            else:
+                continue
+            mentions = raw.get(entity)
+            if mentions is None:
+                raw[entity] = [mention]
+                tally = counts[entity] = [0, 0, 0]
+            else:
+                mentions.append(mention)
+                tally = counts[entity]
+            tally[index] += 1
 
     def sentences(self, required: Sequence[frozenset[str]] = ()) -> Iterator[_Mentions]:
         """The item's mentions sentence by sentence (title sentences, then body ones), for
@@ -658,19 +667,15 @@ def _reasons(
 
 
 _FIELD_ORDER = {"title": 0, "lead": 1, "body": 2}
+_LEAVES = (Term, Near, NoneOf)  # (a tuple: `A | B` in isinstance builds a union each call)
+_OWN_OUTCOME = (Near, Sentence)  # nodes `_Evaluation.held` takes from `run`
+# What held of a node, for a Match: score, hits, the part that fired (see _Evaluation.held).
+_Held = tuple[float, list[Hit], str]
 
 
 def _sorted_hits(hits: Iterable[Hit]) -> tuple[Hit, ...]:
     unique = {(h.entity, h.field, h.start, h.end): h for h in hits}
     return tuple(sorted(unique.values(), key=lambda h: (_FIELD_ORDER[h.field], h.start, h.entity)))
-
-
-def _allowed(where: str, field_name: str) -> bool:
-    if where == "title":
-        return field_name == "title"
-    if where == "lead":
-        return field_name in ("title", "lead")
-    return True
 
 
 def _plural(count: int, word: str) -> str:
@@ -693,11 +698,16 @@ class _Children:
                 self.others.append(index)
 
     def present(self, counts: dict[str, list[int]]) -> list[int]:
-        """Indices of the children worth visiting, in rule order (scores add in it)."""
-        if len(counts) < len(self.terms):
-            found = [i for entity in counts if entity in self.terms for i in self.terms[entity]]
+        """Indices of the children worth visiting, in rule order (scores add in it). Not to
+        be changed: it may be `others` itself."""
+        terms = self.terms
+        if not terms:
+            return self.others
+        # Walk the smaller of the two (a set intersection of the key views is slower).
+        if len(counts) < len(terms):
+            found = [i for entity in counts if entity in terms for i in terms[entity]]
         else:
-            found = [i for entity, ix in self.terms.items() if entity in counts for i in ix]
+            found = [i for entity, indices in terms.items() if entity in counts for i in indices]
         return sorted(found + self.others) if self.others or len(found) > 1 else found
 
 
@@ -739,22 +749,28 @@ class _Evaluation:
         explain: bool,
         children: dict[int, _Children] | None = None,
         required: dict[int, tuple[frozenset[str], ...]] | None = None,
+        described: dict[int, str] | None = None,
     ):
         self.mentions = mentions
         self.weights = weights
         self.explain = explain
         self.children = children if children is not None else {}
         self.required = required  # of each sentence node's child, by node id (_required)
+        self.described = described  # leaves already described, by node id (see `_fired`)
 
     def counted(self, term: Term) -> list[tuple[Hit, float, bool]]:
         """The term's mentions that weigh something here: hit, weight, in a list."""
-        weights = self.weights
+        in_list = self.weights.in_list
+        # The weight of each field the term looks at (by its `where`), 0 where it does not.
+        vector = _field_weights(self.weights, term.where)
         result = []
         for item in self.mentions.found(term.entity):
             hit = item.hit
-            if _allowed(term.where, hit.field):
-                listed = weights.in_list != 1 and item.listed
-                weight = weights.of(hit.field, listed)
+            weight = vector[_FIELD_INDEX[hit.field]]
+            if weight:  # (a field it does not look at, or that weighs nothing)
+                listed = in_list != 1 and item.listed
+                if listed:
+                    weight *= in_list  # as Weights.of
                 if weight > 0:
                     result.append((hit, weight, listed))
         return result
@@ -772,7 +788,7 @@ class _Evaluation:
             children = tuple(self.run(child) for child in node.children)
         else:
             present = plan.present(self.mentions.counts)
-            children = tuple(self.run(node.children[index]) for index in present)
+            children = tuple([self.run(node.children[index]) for index in present])
         passed = [child for child in children if child.ok]
         if isinstance(node, NoneOf):
             if passed:
@@ -792,6 +808,44 @@ class _Evaluation:
             note = f"score {score:g} < {node.min_score:g}" if explain else ""
             return Outcome(node, False, score, (), note, children)
         return Outcome(node, True, score, (), f"score {score:g}" if explain else "", children)
+
+    def held(self, node: Node) -> _Held | None:
+        """What `run` makes of `node` without `explain`, as a Match takes it: the score, the
+        hits of the part that held (as `_collect`) and that part readable (as `_fired`);
+        None when it does not hold. The same decisions, but no outcome is built for a term
+        or a composite, nor walked again: this is most of a second pass."""
+        if isinstance(node, Term):
+            counted = self.counted(node)
+            if not counted:
+                return None
+            score = self.term_score(node, counted)
+            if score < node.min_score:
+                return None
+            return score, [hit for hit, _, _ in counted], _described(node, self.described)
+        if isinstance(node, _OWN_OUTCOME):
+            outcome = self.run(node)
+            if not outcome.ok:
+                return None
+            return outcome.score, _collect(outcome), _fired(outcome, self.described)
+        plan = self.children.get(id(node))
+        indices = range(len(node.children)) if plan is None else plan.present(self.mentions.counts)
+        passed = [held for i in indices if (held := self.held(node.children[i])) is not None]
+        if isinstance(node, NoneOf):
+            return None if passed else (0.0, [], _described(node, self.described))
+        score = 0.0
+        for child_score, _, _ in passed:
+            score += child_score
+        if isinstance(node, AllOf):
+            if len(passed) < len(node.children):
+                return None
+        elif isinstance(node, AnyOf) and len(passed) < node.at_least:
+            return None
+        if score < node.min_score:
+            return None
+        hits: list[Hit] = []
+        for _, child_hits, _ in passed:
+            hits += child_hits
+        return score, hits, _fired_composite(node, [fired for _, _, fired in passed])
 
     def sentence(self, node: Sentence) -> Outcome:
         """The best sentence that satisfies the child; when none does, with `explain`, the
@@ -819,13 +873,8 @@ class _Evaluation:
         counted = self.counted(node)
         if not counted:
             return Outcome(node, False, 0.0, (), self.why_not(node) if self.explain else "")
-        counts, listed = [0, 0, 0], [0, 0, 0]
-        for hit, _, in_list in counted:
-            counts[_FIELD_INDEX[hit.field]] += 1
-            listed[_FIELD_INDEX[hit.field]] += in_list
-        weights = self.weights
-        score = _term_score(counts, listed, _field_weights(weights, node.where), weights.in_list)
-        hits = tuple(hit for hit, _, _ in counted)
+        score = self.term_score(node, counted)
+        hits = tuple([hit for hit, _, _ in counted])
         summary = ""
         if self.explain:
             by_field = ", ".join(
@@ -837,6 +886,16 @@ class _Evaluation:
         if score < node.min_score:
             return Outcome(node, False, score, (), f"{summary} < {node.min_score:g}")
         return Outcome(node, True, score, hits, summary)
+
+    def term_score(self, node: Term, counted: list[tuple[Hit, float, bool]]) -> float:
+        """The score of a term's counted mentions (see `counted`)."""
+        counts, listed = [0, 0, 0], [0, 0, 0]
+        for hit, _, in_list in counted:
+            field_index = _FIELD_INDEX[hit.field]
+            counts[field_index] += 1
+            listed[field_index] += in_list
+        weights = self.weights
+        return _term_score(counts, listed, _field_weights(weights, node.where), weights.in_list)
 
     def why_not(self, node: Term) -> str:
         mentions = self.mentions.found(node.entity)
@@ -850,25 +909,8 @@ class _Evaluation:
     def distance(
         self, text: str, ordered: Sequence[Hit], limit: tuple[int, int]
     ) -> tuple[int, int]:
-        """Words (or, where the text between is Chinese, characters) between mentions in
-        order, and the limit that applies (`limit`: words, characters). Without `explain`
-        the words are counted only until there are more than the limit: a gap of a
-        thousand words is as far as one of eleven, and listing its words was most of the
-        time an item naming two countries far apart took."""
-        gaps = [text[a.end : b.start] if b.start > a.end else "" for a, b in pairwise(ordered)]
-        in_chars = [has_han(gap) for gap in gaps]
-        applies = limit[1] if any(in_chars) else limit[0]
-        total = 0
-        for gap, chars in zip(gaps, in_chars, strict=True):
-            if chars:
-                total += len("".join(gap.split()))
-            elif self.explain:
-                total += len(_WORD_RUN.findall(gap))
-            else:
-                total += sum(1 for _ in islice(_WORD_RUN.finditer(gap), applies - total + 1))
-            if total > applies and not self.explain:
-                break
-        return total, applies
+        """See `_distance`."""
+        return _distance(text, [(hit.start, hit.end) for hit in ordered], limit, self.explain)
 
     def near_hits(self, term: NearTerm) -> list[tuple[Hit, float]]:
         """The counted mentions of a near's term (of any of its entities), with weights."""
@@ -921,13 +963,41 @@ class _Evaluation:
         return Outcome(node, True, score, _sorted_hits(h for h, _ in combo), f"score {score:g}")
 
 
-def _collect(outcome: Outcome) -> Iterator[Hit]:
-    """The hits of the part of the rule that held."""
-    if not outcome.ok:
-        return
-    yield from outcome.hits
-    for child in outcome.children:
-        yield from _collect(child)
+def _distance(
+    text: str, ordered: Sequence[tuple[int, int]], limit: tuple[int, int], explain: bool
+) -> tuple[int, int]:
+    """Words (or, where the text between is Chinese, characters) between mentions in order
+    ([start, end) each), and the limit that applies (`limit`: words, characters). Without
+    `explain` the words are counted only until there are more than the limit: a gap of a
+    thousand words is as far as one of eleven, and listing its words was most of the time
+    an item naming two countries far apart took."""
+    gaps = [
+        text[a_end:b_start] if b_start > a_end else ""
+        for (_, a_end), (b_start, _) in pairwise(ordered)
+    ]
+    in_chars = [has_han(gap) for gap in gaps]
+    applies = limit[1] if any(in_chars) else limit[0]
+    total = 0
+    for gap, chars in zip(gaps, in_chars, strict=True):
+        if chars:
+            total += len("".join(gap.split()))
+        elif explain:
+            total += len(_WORD_RUN.findall(gap))
+        else:
+            total += sum(1 for _ in islice(_WORD_RUN.finditer(gap), applies - total + 1))
+        if total > applies and not explain:
+            break
+    return total, applies
+
+
+def _collect(outcome: Outcome, into: list[Hit] | None = None) -> list[Hit]:
+    """The hits of the part of the rule that held (into `into`, when given)."""
+    hits = [] if into is None else into
+    if outcome.ok:
+        hits += outcome.hits
+        for child in outcome.children:
+            _collect(child, hits)
+    return hits
 
 
 _MAX_COMBINATIONS = 4096
@@ -967,12 +1037,21 @@ def _fired(outcome: Outcome, described: dict[int, str] | None = None) -> str:
     """The part of the rule that fired, readable: any-of nodes list only what held.
     `described` holds leaves already described, by node id."""
     node = outcome.node
-    if isinstance(node, Term | Near | NoneOf):
-        text = described.get(id(node)) if described is not None else None
-        return text if text is not None else describe(node)
+    if isinstance(node, _LEAVES):
+        return _described(node, described)
     if isinstance(node, Sentence):
         return f"sentence({_fired(outcome.children[0], described)})"
     parts = [_fired(child, described) for child in outcome.children if child.ok]
+    return _fired_composite(node, parts)
+
+
+def _described(node: Term | Near | NoneOf, described: dict[int, str] | None) -> str:
+    text = described.get(id(node)) if described is not None else None
+    return text if text is not None else describe(node)
+
+
+def _fired_composite(node: AllOf | AnyOf, parts: list[str]) -> str:
+    """An all-of or any-of that fired, readable, from the parts of it that held."""
     suffix = f" score≥{node.min_score:g}" if node.min_score else ""
     if isinstance(node, AnyOf):
         if len(parts) == 1 and node.at_least == 1 and not suffix:
@@ -1007,7 +1086,7 @@ _Run = Callable[[_Mentions], float]
 _MANY_CHILDREN = 8  # an any-of with more children than this visits only those that may hold
 
 
-def _compile_term(term: Term, weights: Weights) -> _Run:
+def _compile_term(term: Term, weights: Weights, scored: bool) -> _Run:
     entity, min_score, in_list = term.entity, term.min_score, weights.in_list
     vector = _field_weights(weights, term.where)
     # What one mention weighs at most (with a hair of slack for rounding): when even that
@@ -1022,11 +1101,43 @@ def _compile_term(term: Term, weights: Weights) -> _Run:
         if in_list != 1:
             if max(counts) * upper < min_score:
                 return _FAIL  # not enough even if none stood in a list
+            if not scored:
+                # Whether it holds is all that counts: it does as soon as the mentions seen
+                # weigh enough (see _partial_scores), so the list test is run on as few
+                # mentions as it takes (a none-of of words that are everywhere).
+                found = mentions.raw[entity]
+                for score in _partial_scores(mentions, found, vector, in_list):
+                    if score > 0 and score >= min_score:
+                        return 0.0
+                return _FAIL
             listed = mentions.listed(entity)
         score = _term_score(counts, listed, vector, in_list)
         return score if score > 0 and score >= min_score else _FAIL
 
     return run
+
+
+def _partial_scores(
+    mentions: _Mentions,
+    found: Sequence[tuple[FieldName, str, int, int]],
+    vector: tuple[float, float, float],
+    in_list: float,
+) -> Iterator[float]:
+    """A term's score over one more of its mentions at a time (`found`, those in the fields
+    it weighs), each tested for a list as it comes; the last is its full score.
+
+    A score over some of the mentions never exceeds the score over all of them
+    (`_term_score` only adds non-negative terms, and rounding is monotonic), so a minimum
+    that one of them reaches, the full score reaches too: stopping there is exact, in any
+    order. The order found is title, lead, body: the heaviest first by default."""
+    counts, listed = [0, 0, 0], [0, 0, 0]
+    for where, _, start, end in found:
+        field_index = _FIELD_INDEX[where]
+        if not vector[field_index]:
+            continue
+        counts[field_index] += 1
+        listed[field_index] += mentions.in_list(where == "title", start, end)
+        yield _term_score(counts, listed, vector, in_list)
 
 
 def _compile_near(node: Near, weights: Weights) -> _Run:
@@ -1036,6 +1147,7 @@ def _compile_near(node: Near, weights: Weights) -> _Run:
         [(one.entity, _field_weights(weights, one.where)) for one in near_terms(term)]
         for term in node.terms
     ]
+    limit = (node.within, node.within_chars)
 
     def run(mentions: _Mentions) -> float:
         for options in looked_at:
@@ -1045,10 +1157,46 @@ def _compile_near(node: Near, weights: Weights) -> _Run:
                     break  # this term has a mention that may count
             else:
                 return _FAIL
+        if len(looked_at) == 2 and not _some_pair_near(mentions, looked_at, limit):
+            return _FAIL
         outcome = _Evaluation(mentions, weights, explain=False).near(node)
         return outcome.score if outcome.ok else _FAIL
 
     return run
+
+
+def _some_pair_near(
+    mentions: _Mentions,
+    looked_at: Sequence[Sequence[tuple[str, tuple[float, float, float]]]],
+    limit: tuple[int, int],
+) -> bool:
+    """Are two mentions of a two-term near, one of each term, in fields it weighs, near
+    enough? The pair `near` finds (among the mentions that count, which these include) is
+    one of these pairs, at the same distance: with none of them, `near` fails, and the
+    list test and the hits it needs are spared (two countries named sentences apart)."""
+    sides = [
+        [
+            (where == "title", start, end)
+            for entity, vector in options
+            for where, _, start, end in mentions.raw.get(entity, ())
+            if vector[_FIELD_INDEX[where]]
+        ]
+        for options in looked_at
+    ]
+    texts = mentions.texts
+    for in_title, a_start, a_end in sides[0]:
+        text = texts["title" if in_title else "body"]
+        for b_in_title, b_start, b_end in sides[1]:
+            if b_in_title != in_title:
+                continue
+            # In order of start; of two that start together, the first term's first.
+            ordered = [(a_start, a_end), (b_start, b_end)]
+            if b_start < a_start:
+                ordered.reverse()
+            gap, applies = _distance(text, ordered, limit, explain=False)
+            if gap <= applies:
+                return True
+    return False
 
 
 def _compile_sentence(node: Sentence, weights: Weights, scored: bool) -> _Run:
@@ -1076,7 +1224,7 @@ def _compile_node(node: Node, weights: Weights, scored: bool = False) -> _Run:
     as its result is known (an any-of at its at_least-th child that holds), and returns 0
     for a node that holds."""
     if isinstance(node, Term):
-        return _compile_term(node, weights)
+        return _compile_term(node, weights, scored)
     if isinstance(node, Near):
         return _compile_near(node, weights)
     if isinstance(node, Sentence):
@@ -1084,9 +1232,10 @@ def _compile_node(node: Node, weights: Weights, scored: bool = False) -> _Run:
     if isinstance(node, NoneOf):
         absent = [_compile_node(child, weights) for child in node.children]  # held or not
         candidates = _Children(node)
+        visit_all = len(absent) <= _MANY_CHILDREN  # (a term of an absent entity fails fast)
 
         def none_of(mentions: _Mentions) -> float:
-            for index in candidates.present(mentions.counts):
+            for index in range(len(absent)) if visit_all else candidates.present(mentions.counts):
                 if absent[index](mentions) >= 0:
                     return _FAIL
             return 0.0
@@ -1142,14 +1291,13 @@ def _weighs_terms(node: AnyOf, weights: Weights) -> bool:
 def _compile_threshold(node: AnyOf, weights: Weights) -> _Run:
     """An any-of of `_weighs_terms`, whose own score nothing above weighs: it holds as soon
     as the mentions seen weigh `min_score`, so the costly test for a list (a mention in one
-    weighs less) is run on as few mentions as it takes, the heaviest fields first.
+    weighs less) is run on as few mentions as it takes (see _partial_scores).
 
     Stopping early is safe: a term's score over some of its mentions never exceeds its
     score over all of them (`_term_score` only adds non-negative terms, and rounding is
     monotonic), so what is reached here is reached by `_Evaluation.run` too."""
     terms = [child for child in node.children if isinstance(child, Term)]
     vectors = [_field_weights(weights, term.where) for term in terms]
-    order = sorted(range(3), key=lambda f: -max(vector[f] for vector in vectors))
     in_list, min_score, at_least = weights.in_list, node.min_score, node.at_least
 
     def threshold(mentions: _Mentions) -> float:
@@ -1158,19 +1306,10 @@ def _compile_threshold(node: AnyOf, weights: Weights) -> _Run:
             found = mentions.raw.get(term.entity)
             if found is None:
                 continue
-            counts, listed = [0, 0, 0], [0, 0, 0]
             score = 0.0
-            for field_index in order:
-                if not vector[field_index]:
-                    continue
-                for where, _, start, end in found:
-                    if _FIELD_INDEX[where] != field_index:
-                        continue
-                    counts[field_index] += 1
-                    listed[field_index] += mentions.in_list(where == "title", start, end)
-                    score = _term_score(counts, listed, vector, in_list)
-                    if score > 0 and passed + 1 >= at_least and total + score >= min_score:
-                        return 0.0
+            for score in _partial_scores(mentions, found, vector, in_list):
+                if score > 0 and passed + 1 >= at_least and total + score >= min_score:
+                    return 0.0
             if score > 0:
                 total += score
                 passed += 1
@@ -1236,6 +1375,24 @@ class _Awaited:
         return evaluation.run(self.development.rule).ok
 
 
+def _rarest(required: Sequence[frozenset[str]], popular: dict[str, int]) -> frozenset[str]:
+    """The requirement an item is least likely to meet, by a guess made once: as likely as
+    its likeliest entity, and an entity that more watchlists require is likelier (the
+    countries a whole set of watchlists is about: `popular` counts them), then the smaller.
+    A watchlist that needs one of four countries and one of a hundred minor names is looked
+    at only for items naming a minor name, not for every item naming a country."""
+    return min(required, key=lambda needed: (max(popular[e] for e in needed), len(needed)))
+
+
+def _popularity(compiled: Iterable[_Compiled]) -> dict[str, int]:
+    """How many watchlists require each entity (see _rarest)."""
+    popular: dict[str, int] = {}
+    for one in compiled:
+        for entity in {entity for needed in one.required for entity in needed}:
+            popular[entity] = popular.get(entity, 0) + 1
+    return popular
+
+
 @dataclass(frozen=True)
 class _Compiled:
     watchlist: Watchlist
@@ -1254,10 +1411,10 @@ class _Compiled:
 _Group = tuple[str, bool, bool, str]
 
 
-def _compile_finders(
+def _compile_finder(
     watchlists: Watchlists, names: set[str], suffixes: dict[str, frozenset[str]]
-) -> list[_Finder]:
-    """The finders of every alias of the entities in `names`, one per script family."""
+) -> _Finder:
+    """The finder of every alias of the entities in `names`."""
     # Aliases that fold alike ("Pakistan" in English and Turkish, Гвадар and Gvadar) are
     # one pattern accepting the suffixes of all their languages, so a place is found once.
     # Case-sensitive ones stay apart: each has its own case to check.
@@ -1279,20 +1436,22 @@ def _compile_finders(
             pattern = patterns.get(group)
             patterns[group] = _Pattern(
                 alias=pattern.alias if pattern else alias,
-                length=len(key),
                 starts_word=is_word_letter(key[0]),
                 ends_word=is_word_letter(key[-1]),
                 long_stem=(pattern is not None and pattern.long_stem)
                 or (bool(words) and len(words[-1]) >= _LONG_STEM),
                 suffixes=(pattern.suffixes | allowed) if pattern else allowed,
             )
-    families: dict[str, dict[str, _Key]] = {}
+    keys: dict[str, _Key] = {}
     for key, patterns in by_key.items():
-        family = families.setdefault(_script_family(key), {})
         starts_word = all(pattern.starts_word for pattern in patterns.values())
         pairs = tuple((pattern, pattern.plain) for pattern in patterns.values())
-        family[key] = (len(key), is_word_letter(key[-1]), starts_word, pairs)
-    return [_Finder.over(keys, family == "han") for family, keys in families.items()]
+        only = None
+        if len(pairs) == 1 and pairs[0][1]:
+            alias = pairs[0][0].alias
+            only = (alias.entity, alias.text, -len(alias.text))
+        keys[key] = (is_word_letter(key[-1]), starts_word, pairs, only)
+    return _Finder.over(keys)
 
 
 def _rule_entities(watchlists: Watchlists) -> set[str]:
@@ -1306,27 +1465,31 @@ def _rule_entities(watchlists: Watchlists) -> set[str]:
 class Matcher:
     """Compiled watchlists. Build once with `compile`; `match` and `explain` are pure."""
 
-    def __init__(
-        self,
-        watchlists: Watchlists,
-        finders: Sequence[_Finder],
-        awaited_finders: Sequence[_Finder] = (),
-    ):
+    def __init__(self, watchlists: Watchlists, finder: _Finder, awaited_finder: _Finder):
         self.watchlists = watchlists
-        self._finders = tuple(finders)
+        self._finder = finder
         # The aliases of entities that only developments name (see the module docstring).
-        self._awaited_finders = tuple(awaited_finders)
+        self._awaited_finder = awaited_finder
         named = _rule_entities(watchlists)
         self._compiled = tuple(self._compile_rule(w, named) for w in watchlists)
         # A watchlist is looked at only when the item names an entity of its rarest
-        # requirement (see _required); one that requires nothing, always.
+        # requirement (see _required and _rarest); one that requires nothing, always. The
+        # others are tested then (the item names an entity of that one, or the watchlist
+        # would not be looked at).
         self._keyed: dict[str, list[int]] = {}
         self._always: set[int] = set()
+        further: list[tuple[frozenset[str], ...]] = []
+        popular = _popularity(self._compiled)
         for index, compiled in enumerate(self._compiled):
             if not compiled.required:
                 self._always.add(index)
-            for entity in compiled.required[0] if compiled.required else ():
+                further.append(())
+                continue
+            key = _rarest(compiled.required, popular)
+            for entity in key:
                 self._keyed.setdefault(entity, []).append(index)
+            further.append(tuple(needed for needed in compiled.required if needed is not key))
+        self._further = tuple(further)
 
     @classmethod
     def compile(cls, watchlists: Watchlists) -> Matcher:
@@ -1337,13 +1500,13 @@ class Matcher:
         awaited = {e for watchlist in watchlists for e in watchlist.development_entities}
         return cls(
             watchlists,
-            _compile_finders(watchlists, named, suffixes),
-            _compile_finders(watchlists, awaited - named, suffixes),
+            _compile_finder(watchlists, named, suffixes),
+            _compile_finder(watchlists, awaited - named, suffixes),
         )
 
     @staticmethod
     def _compile_rule(watchlist: Watchlist, named: set[str]) -> _Compiled:
-        nobody = _Mentions("", "", 0, [], [])
+        nobody = _Mentions("", "", 0)
         outcome = _Evaluation(nobody, watchlist.weights, False).run(watchlist.rule)
         empty = _make_match(watchlist, outcome) if outcome.ok else None
         run = _compile_node(watchlist.rule, watchlist.weights)
@@ -1365,103 +1528,129 @@ class Matcher:
         the entities the watchlists' rules name, and with `developments` also of those that
         only their developments name."""
         folds: dict[str, Folded] = {}
-        found = self._scan(text, self._finders, folds, "text")
-        if developments and self._awaited_finders:
-            found += self._scan(text, self._awaited_finders, folds, "text")
+        found = self._scan(text, self._finder, folds, "text")
+        if developments and self._awaited_finder.keys:
+            found += self._scan(text, self._awaited_finder, folds, "text")
             found.sort(key=lambda raw: (raw[2], raw[0]))
         return [
             Hit(entity, alias, field_name, start, end, text[start:end])
             for entity, alias, start, end in found
         ]
 
-    def _scan(
-        self, text: str, finders: Sequence[_Finder], folds: dict[str, Folded], key: str
-    ) -> list[_Raw]:
+    def _scan(self, text: str, finder: _Finder, folds: dict[str, Folded], key: str) -> list[_Raw]:
         """The mentions in `text`; `folds` keeps its fold, under `key`, for a later scan."""
-        if not finders or not text:
+        if not text or not finder.keys:
             return []
         folded = folds.get(key)
         if folded is None:
             folded = folds[key] = fold(text)
         s = folded.text
-        # (pattern, start, stem end, end) in the folded text; mapped back all at once.
-        accepted: list[tuple[_Pattern, bool, int, int, int]] = []
-        for finder in finders:
-            if folded.highest < finder.lowest:
-                continue  # no character of its script (Latin text, Han keys)
-            first = finder.first.search(s)
-            if first is None:
-                continue
-            for last, (length, ends_word, starts_word, patterns) in finder.find(s, first.start()):
-                stem_end = last + 1
-                start = stem_end - length
-                # Inside a word (the usual reject, so before anything else): is the character
-                # before a letter of an alphabetic script? Han ones (from U+3400) are not.
-                before = s[start - 1] if start else " "
+        keys = finder.keys
+        # The candidates kept: what each is (entity, alias as written, minus its length),
+        # None or what `_whole` checks, and [start, end) in the folded text, mapped back all
+        # at once with [start, stem end) of those whose tail `_whole` reads.
+        mentions: list[tuple[str, str, int]] = []
+        checks: list[tuple[Alias, bool] | None] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        stem_starts: list[int] = []
+        stem_ends: list[int] = []
+        for index, start, stem_end in finder.finder.find(s):
+            ends_word, starts_word, patterns, only = keys[index]
+            # Inside a word (the usual reject, so before anything else): is the character
+            # before a letter of an alphabetic script? Han ones (from U+3400) are not.
+            after_letter = False
+            if start:
+                before = s[start - 1]
                 after_letter = before.isalpha() and (before < "\u3400" or not is_han(before))
                 if after_letter and starts_word:
                     continue
-                end = word_end(s, stem_end) if ends_word else stem_end
-                for pattern, plain in patterns:
-                    if after_letter and pattern.starts_word:
-                        continue
+            # `word_end` runs over letters only, so a key followed by anything that is not a
+            # letter or a digit (the usual case) ends where it ends without the regex call.
+            end = stem_end
+            if ends_word and s[stem_end : stem_end + 1].isalnum():
+                end = word_end(s, stem_end)
+            if only is not None:  # one plain pattern, which starts a word if `starts_word`
+                mentions.append(only)
+                checks.append(None)
+                starts.append(start)
+                ends.append(end)
+                continue
+            tail = end > stem_end
+            for pattern, plain in patterns:
+                if after_letter and pattern.starts_word:
+                    continue
+                alias = pattern.alias
+                if plain:
+                    checks.append(None)
+                else:
                     if (
-                        not plain
-                        and end > stem_end
-                        and pattern.alias.inflected
+                        tail
+                        and alias.inflected
                         and not pattern.long_stem
                         and not _suffix_ok(s[stem_end:end], pattern.suffixes)
                     ):
                         continue
-                    accepted.append((pattern, plain, start, stem_end, end))
-        if not accepted:
+                    checks.append((alias, tail))
+                    if tail and _needs_stem(alias):
+                        stem_starts.append(start)
+                        stem_ends.append(stem_end)
+                mentions.append((alias.entity, alias.text, -len(alias.text)))
+                starts.append(start)
+                ends.append(end)
+        if not mentions:
             return []
-        spans = folded.spans([(start, end) for _, _, start, _, end in accepted])
-        found: list[_Raw] = []
-        for (pattern, plain, start, stem_end, end), (begin, finish) in zip(
-            accepted, spans, strict=True
+        count = len(mentions)
+        # (Spans the finder found in this very text: no need to check they lie in it.)
+        begins, finishes = folded.bounds(starts + stem_starts, ends + stem_ends, checked=False)
+        stem_finishes = iter(finishes[count:])
+        original = folded.original
+        placed: list[_Placed] = []
+        for number, ((entity, text, shorter), check, begin, finish) in enumerate(
+            zip(mentions, checks, begins[:count], finishes[:count], strict=True)
         ):
-            alias = pattern.alias
-            if plain or self._whole(folded, alias, start, stem_end, end, begin, finish):
-                found.append((alias.entity, alias.text, begin, finish))
-        return _merge_overlaps(found)
+            if check is not None:
+                alias, tail = check
+                stem_finish = next(stem_finishes) if tail and _needs_stem(alias) else finish
+                if not self._whole(original, alias, tail, begin, stem_finish):
+                    continue
+            placed.append((begin, entity, begin - finish, shorter, number, text, finish))
+        return _merge_overlaps(placed)
 
     @staticmethod
-    def _whole(
-        folded: Folded, alias: Alias, start: int, stem_end: int, end: int, begin: int, finish: int
-    ) -> bool:
+    def _whole(text: str, alias: Alias, tail: bool, begin: int, stem_end: int) -> bool:
         """The checks that need the original text: the case of a case-sensitive alias, and
-        a whole word for one that takes no suffix."""
-        tail = end > stem_end
+        a whole word for one that takes no suffix (`tail`: letters follow the stem, whose
+        original end is `stem_end`)."""
         if not alias.case_sensitive and not (tail and not alias.inflected):
             return True
-        text = folded.original
-        stem_end_original = folded.span(start, stem_end)[1] if tail else finish
-        if alias.case_sensitive and not _same_case(text[begin:stem_end_original], alias.text):
+        if alias.case_sensitive and not _same_case(text[begin:stem_end], alias.text):
             return False
         # A whole word, but "TAP'ın" and "CPEC's" are still TAP and CPEC.
-        return not (tail and not alias.inflected and text[stem_end_original] not in _APOSTROPHES)
+        return not (tail and not alias.inflected and text[stem_end] not in _APOSTROPHES)
 
     def _scan_fields(
-        self, title: str, body: str, finders: Sequence[_Finder], folds: dict[str, Folded]
-    ) -> tuple[list[_Raw], list[_Raw]]:
-        """The mentions in the title and in the body (`folds`: see _scan)."""
+        self, title: str, body: str, finder: _Finder, folds: dict[str, Folded]
+    ) -> list[_Raw]:
+        """The mentions in the title, then those in the body with offsets past the title
+        and a joint (as if in `title + _JOIN + body`, see `_Mentions.add`; `folds`: see
+        _scan)."""
         if not title or not body or _JOIN in title or _JOIN in body:
-            in_title = self._scan(title, finders, folds, "title")
-            return in_title, self._scan(body, finders, folds, "body")
+            cut = len(title) + len(_JOIN)
+            found = self._scan(title, finder, folds, "title")
+            found += [
+                (e, a, s + cut, t + cut) for e, a, s, t in self._scan(body, finder, folds, "body")
+            ]
+            return found
         # One fold and one pass over both: no key holds the joint, nor runs across it.
-        cut = len(title) + len(_JOIN)
-        found = self._scan(f"{title}{_JOIN}{body}", finders, folds, "joint")
-        in_title = [raw for raw in found if raw[3] <= len(title)]
-        in_body = [(e, alias, s - cut, t - cut) for e, alias, s, t in found if s >= cut]
-        return in_title, in_body
+        return self._scan(f"{title}{_JOIN}{body}", finder, folds, "joint")
 
     def _mentions(self, item: Item) -> _Mentions:
         texts = fields(item)
         title, body = texts["title"], texts["body"]
         folds: dict[str, Folded] = {}
-        in_title, in_body = self._scan_fields(title, body, self._finders, folds)
-        mentions = _Mentions(title, body, len(texts["lead"]), in_title, in_body)
+        found = self._scan_fields(title, body, self._finder, folds)
+        mentions = _Mentions(title, body, len(texts["lead"]), found)
         mentions.folds = folds  # a watchlist with developments may scan again (see _awaited)
         return mentions
 
@@ -1470,10 +1659,10 @@ class Matcher:
         if mentions.awaited:
             return
         mentions.awaited = True
-        if self._awaited_finders:
+        if self._awaited_finder.keys:
             title, body = mentions.texts["title"], mentions.texts["body"]
             folds = mentions.folds if mentions.folds is not None else {}
-            mentions.add(*self._scan_fields(title, body, self._awaited_finders, folds))
+            mentions.add(self._scan_fields(title, body, self._awaited_finder, folds))
         mentions.folds = None  # done with
 
     def match(self, item: Item) -> list[Match]:
@@ -1482,29 +1671,43 @@ class Matcher:
         mentions = self._mentions(item)
         present = mentions.counts.keys()
         candidates = set(self._always)
+        keyed = self._keyed
         for entity in present:
-            candidates.update(self._keyed.get(entity, ()))
-        matches = []
+            indices = keyed.get(entity)
+            if indices is not None:
+                candidates.update(indices)
+        matches: list[Match] = []
+        every, further = self._compiled, self._further
         for index in sorted(candidates):
-            compiled = self._compiled[index]
+            compiled = every[index]
             if compiled.empty is not None and present.isdisjoint(compiled.entities):
                 # It holds with nothing named.
                 matches.append(self._awaited(compiled, mentions, compiled.empty))
                 continue
-            if any(present.isdisjoint(needed) for needed in compiled.required):
-                continue
-            if compiled.run(mentions) >= 0:
-                self._second_pass(compiled, mentions, matches)
+            for needed in further[index]:
+                if present.isdisjoint(needed):
+                    break
+            else:
+                if compiled.run(mentions) >= 0:
+                    self._second_pass(compiled, mentions, matches)
         return matches
 
     def _second_pass(self, compiled: _Compiled, mentions: _Mentions, matches: list[Match]) -> None:
         watchlist = compiled.watchlist
         evaluation = _Evaluation(
-            mentions, watchlist.weights, False, compiled.children, compiled.sentences
+            mentions,
+            watchlist.weights,
+            False,
+            compiled.children,
+            compiled.sentences,
+            compiled.described,
         )
-        outcome = evaluation.run(watchlist.rule)
-        if outcome.ok:
-            match = _make_match(watchlist, outcome, compiled.described)
+        held = evaluation.held(watchlist.rule)
+        if held is not None:
+            score, hits, fired = held
+            match = Match(
+                watchlist=watchlist.name, hits=_sorted_hits(hits), rule=fired, score=score
+            )
             matches.append(self._awaited(compiled, mentions, match))
 
     def _awaited(self, compiled: _Compiled, mentions: _Mentions, match: Match) -> Match:
