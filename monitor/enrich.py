@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -144,6 +145,9 @@ _worker_matcher: Matcher | None = None
 
 def _start_worker(watchlists_dir: str) -> None:
     global _worker_matcher
+    # Ctrl-C reaches the whole process group: the polling process stops the workers itself
+    # (Enricher.close), so a worker must not die of it mid-batch with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_matcher = Matcher.compile(load_watchlists(Path(watchlists_dir)))
     detect_language("warm-up: load the language identification model")
 
