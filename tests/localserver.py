@@ -24,6 +24,7 @@ class Request:
     path: str  # with query string
     headers: dict[str, str]
     body: bytes
+    peer: int = 0  # the client's port: one per connection
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    hang_up: bool = False  # close the connection after answering, without saying so
 
 
 Handler = Callable[[Request], Response]
@@ -121,7 +123,11 @@ class LocalServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 request = Request(
-                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    int(self.client_address[1]),
                 )
                 with server._lock:
                     server.requests.append(request)
@@ -160,6 +166,8 @@ class LocalServer:
                 self.end_headers()
                 if response.status != 304 and self.command != "HEAD":
                     self.wfile.write(response.body)
+                if response.hang_up:
+                    self.close_connection = True
 
             do_GET = do_POST = do_HEAD = do_PUT = _serve
 

@@ -31,6 +31,7 @@ import httpx
 from monitor.config import HttpSettings
 from monitor.errors import FetchError, TooLargeError, TransientFetchError
 from monitor.models import FetchResult, Validators, utcnow
+from monitor.sources.pool import LeanTransport
 
 __all__ = ["Fetcher", "parse_retry_after"]
 
@@ -222,6 +223,10 @@ class Fetcher:
         headers = {name.lower(): value for name, value in response.headers.items()}
         retry_after = parse_retry_after(headers.get("retry-after"), self._clock())
         if status == 304:
+            # A 304 has no body, but reading its end lets the connection be kept alive:
+            # httpcore closes a connection whose response was not read to the end.
+            async for _ in response.aiter_raw():
+                break
             return FetchResult(
                 url=str(response.url),
                 status=status,
@@ -283,16 +288,20 @@ class Fetcher:
         client = self._clients.get(verify)
         if client is None:
             settings = self._settings
+            limits = httpx.Limits(
+                max_connections=max(1, settings.concurrency),
+                max_keepalive_connections=min(20, max(1, settings.concurrency)),
+            )
+            transport = self._transport or LeanTransport(
+                verify=verify, http2=self._http2, limits=limits
+            )
             client = httpx.AsyncClient(
                 headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
                 timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-                limits=httpx.Limits(
-                    max_connections=max(1, settings.concurrency),
-                    max_keepalive_connections=min(20, max(1, settings.concurrency)),
-                ),
+                limits=limits,
                 http2=self._http2,
                 verify=verify,
-                transport=self._transport,
+                transport=transport,
                 follow_redirects=False,  # followed hop by hop, so each hop takes its host's slot
             )
             self._clients[verify] = client
