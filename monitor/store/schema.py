@@ -102,7 +102,8 @@ items = sa.Table(
     sa.Column("story_id", sa.Text),  # set for every item saved since revision 0002
     sa.Index(None, "published"),
     sa.Index(None, "dated_at", "id"),
-    sa.Index(None, "story_id"),
+    # a story's reports in order (`facts` reads the first few of a story of hundreds)
+    sa.Index(None, "story_id", "dated_at", "id"),
     sa.Index(None, "content_hash"),
 )
 

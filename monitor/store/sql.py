@@ -612,11 +612,13 @@ class SqlStore(OutboxMixin):
             ]
             alerts = list(write.alerts)
             if unique:
-                facts = book.facts(item, story, sorted(unique))
-                if policy is not None:
-                    decision = policy.decide(write, facts)
-                    alerts.extend(decision.alerts)
-                    book.mark_alerted(story.story_id, decision.alerted)
+                book.record_watchlists(story.story_id, item.id, sorted(unique))
+            # The story is read for the policy only for a write that may alert (not for an
+            # import, a backfill or an old item).
+            if unique and policy is not None and write.alert:
+                decision = policy.decide(write, book.facts(item, story, write.matches))
+                alerts.extend(decision.alerts)
+                book.mark_alerted(story.story_id, decision.alerted)
             alert_ids = self._enqueue(conn, alerts) if alerts else []
             results.append(
                 SaveResult("new", item.id, tuple(entries), tuple(alert_ids), story.story_id)

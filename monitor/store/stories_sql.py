@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.config import StorySettings
-from monitor.models import Evidence, Item
+from monitor.models import Evidence, Item, Match
 from monitor.store.schema import items, matches, stories, story_keys, story_watchlists
 from monitor.stories import cluster
 from monitor.stories.cluster import Candidate, Report, StoryFacts
@@ -144,6 +144,7 @@ class StoryBook:
         self._values_in = values_in
         self._by_content: dict[str, str] = {}  # content hash -> story, for this batch
         self.singletons: list[str] = []  # items alone in their story: rows made by `flush`
+        self._outlets: dict[tuple[str | None, str], str] = {}  # (url, source) -> outlet
 
     # --- joining ---
 
@@ -252,12 +253,11 @@ class StoryBook:
 
     # --- what the policy reads ---
 
-    def facts(self, item: Item, assigned: Assigned, watchlists: Sequence[str]) -> StoryFacts:
-        """The story's facts for the policy, after the item row was inserted; records that
-        the story matched `watchlists` (not alerted)."""
+    def facts(self, item: Item, assigned: Assigned, found: Sequence[Match]) -> StoryFacts:
+        """The story's facts for the policy, after the item row was inserted and the story's
+        watchlists recorded (`record_watchlists`)."""
         story_id = assigned.story_id
         alerted = frozenset(self.conn.execute(_ALERTED, {"b_story": story_id}).scalars())
-        self.record_watchlists(story_id, item.id, watchlists)
         story = self.conn.execute(_HEAD, {"b_story": story_id}).one()
         # A story can grow to hundreds of reports; the policy needs the first few (who else
         # reported it, how fast it spread) and this item, not all of them.
@@ -268,17 +268,22 @@ class StoryBook:
             Report(
                 item_id=row.id,
                 source=row.source,
-                outlet=cluster.outlet(row.url, row.source),
+                outlet=self._outlet(row.url, row.source),
                 language=row.language,
                 dated_at=row.dated_at,
                 title=row.title,
             )
             for row in rows
         )
-        met = frozenset(
-            (row.watchlist, development)
-            for row in self.conn.execute(_MET, {"b_story": story_id, "b_item": item.id})
-            for development in row.developments or ()
+        # What earlier reports met matters only to an item that meets a development itself.
+        met = (
+            frozenset(
+                (row.watchlist, development)
+                for row in self.conn.execute(_MET, {"b_story": story_id, "b_item": item.id})
+                for development in row.developments or ()
+            )
+            if any(match.developments for match in found)
+            else frozenset()
         )
         return StoryFacts(
             story_id=story_id,
@@ -290,6 +295,13 @@ class StoryBook:
             alerted=alerted,
             reports=reports,
         )
+
+    def _outlet(self, url: str | None, source: str) -> str:
+        key = (url, source)
+        found = self._outlets.get(key)
+        if found is None:
+            found = self._outlets[key] = cluster.outlet(url, source)
+        return found
 
     def record_watchlists(self, story_id: str, item_id: str, watchlists: Sequence[str]) -> None:
         if watchlists:
