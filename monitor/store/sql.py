@@ -290,6 +290,12 @@ class SqlStore(OutboxMixin):
         self.url = engine_url(url)
         self._engine = create_engine(self.url)
         self._sqlite = self._engine.dialect.name == "sqlite"
+        # Statements of the hot path, built once (building one costs more than running it).
+        by_id_or_url = sa.or_(
+            self._in_bound(items.c.id, "b_ids"), self._in_bound(items.c.url, "b_urls")
+        )
+        self._known = sa.select(items.c.id, items.c.url, items.c.entry_hash).where(by_id_or_url)
+        self._taken = sa.select(items.c.id, items.c.url).where(by_id_or_url)
 
     def __repr__(self) -> str:
         return f"SqlStore({self._engine.url.render_as_string()!r})"
@@ -321,6 +327,16 @@ class SqlStore(OutboxMixin):
             return column.in_(sa.select(each.c.value))
         array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(sa.Text))
         return column == sa.any_(array)
+
+    def _in_bound(self, column: sa.ColumnElement[Any], name: str) -> Any:
+        """`column IN :name`, a prebuilt `_values_in`: pass `_in_value(values)` as `name`."""
+        if self._sqlite:
+            each = sa.func.json_each(sa.bindparam(name, type_=sa.Text)).table_valued("value")
+            return column.in_(sa.select(each.c.value))
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Text)))
+
+    def _in_value(self, values: Sequence[str]) -> Any:
+        return json.dumps(list(values)) if self._sqlite else list(values)
 
     # --- lifecycle ---
 
@@ -489,14 +505,12 @@ class SqlStore(OutboxMixin):
         wanted_ids, wanted_urls = set(ids), {u for u in urls if u}
         if not wanted_ids and not wanted_urls:
             return {}
-        stmt = sa.select(items.c.id, items.c.url, items.c.entry_hash).where(
-            sa.or_(
-                self._values_in(items.c.id, sorted(wanted_ids)),
-                self._values_in(items.c.url, sorted(wanted_urls)),
-            )
-        )
+        params = {
+            "b_ids": self._in_value(sorted(wanted_ids)),
+            "b_urls": self._in_value(sorted(wanted_urls)),
+        }
         with self._transaction(write=False) as conn:
-            rows = conn.execute(stmt).all()
+            rows = conn.execute(self._known, params).all()
         found: dict[str, str] = {}
         for row in rows:
             if row.id in wanted_ids:
@@ -572,10 +586,8 @@ class SqlStore(OutboxMixin):
         ids = [w.item.id for w in batch]
         urls = [w.item.url for w in batch if w.item.url]
         taken: set[str] = set()
-        stmt = sa.select(items.c.id, items.c.url).where(
-            sa.or_(self._values_in(items.c.id, ids), self._values_in(items.c.url, urls))
-        )
-        for row in conn.execute(stmt):
+        params = {"b_ids": self._in_value(ids), "b_urls": self._in_value(urls)}
+        for row in conn.execute(self._taken, params):
             taken.add(row.id)
             if row.url:
                 taken.add(row.url)
