@@ -106,14 +106,15 @@ async def _walk(
             fetched = await ctx.fetcher.fetch(
                 url, source=name, headers=source.headers, verify_tls=source.verify_tls
             )
-            page = await ctx.enricher.parse(source, fetched)
+            parsed = await ctx.enricher.parse(source, fetched)
+            page = parsed.page
         except SourceError as exc:
             result.errors.append(f"{url}: {exc}")
             logger.warning("backfill {}: {}: {}", name, url, exc)
             queue.pop(0)
             continue
         counts = await ingest(
-            ctx, source, page.entries, alert=False, since=since, until=until, found=found
+            ctx, source, parsed.batch, alert=False, since=since, until=until, found=found
         )
         result.counts.add(counts)
         result.pages += 1

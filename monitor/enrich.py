@@ -40,6 +40,7 @@ from monitor.sources.extract import extract_article
 from monitor.sources.pages import parse_page
 from monitor.stories.evidence import evidence_of
 from monitor.text.language import detect_language
+from monitor.urls import canonical_url
 from monitor.watch.matcher import Matcher
 from monitor.watch.watchlists import load_watchlists
 
@@ -119,6 +120,66 @@ class Job:
 Enriched = tuple[Item, tuple[Match, ...], Evidence]
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """An entry with a usable link, and the keys it is looked up and compared by."""
+
+    entry: Entry
+    url: str  # canonical
+    id: str
+    hash: str  # `entry_hash`: a change means the item was updated
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A page's entries made ready for `pipeline.ingest`: the candidates, the titles of
+    entries without a usable link, and (on a source's first poll) each candidate already
+    enriched where it needs no article page, else None."""
+
+    candidates: tuple[Candidate, ...] = ()
+    unusable: tuple[str, ...] = ()
+    ahead: tuple[Enriched | None, ...] = ()
+
+    def __add__(self, other: Batch) -> Batch:
+        ahead = (self.ahead or (None,) * len(self.candidates)) + (
+            other.ahead or (None,) * len(other.candidates)
+        )
+        return Batch(
+            self.candidates + other.candidates,
+            self.unusable + other.unusable,
+            ahead if any(ahead) else (),
+        )
+
+
+def batch_of(entries: Sequence[Entry]) -> Batch:
+    candidates = []
+    unusable = []
+    for entry in entries:
+        raw = entry.url or (entry.guid or "")
+        if not raw.startswith(("http://", "https://")):
+            unusable.append(entry.title)
+            continue
+        url = canonical_url(raw)
+        candidates.append(Candidate(entry, url, entry_id(entry, url), entry_hash(entry)))
+    return Batch(tuple(candidates), tuple(unusable))
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """Enrich a page's entries along with parsing it: on a source's first poll, when they are
+    all new, this saves shipping them to a worker twice."""
+
+    zone: str
+    now: datetime
+    min_chars: int
+
+
+@dataclass(frozen=True)
+class Parsed:
+    page: ParsedPage
+    batch: Batch
+
+
 def enrich(job: Job, matcher: Matcher) -> Enriched:
     article = None
     if job.page is not None:
@@ -160,14 +221,34 @@ def _enrich_all(jobs: Sequence[Job], matcher: Matcher) -> list[Enriched]:
     return [enrich(job, matcher) for job in jobs]
 
 
-def _parse(source: SourceConfig, result: FetchResult) -> ParsedPage:
-    return parse_page(source, result)
+def _parse(
+    source: SourceConfig, result: FetchResult, ahead: Ahead | None, matcher: Matcher
+) -> Parsed:
+    page = parse_page(source, result)
+    batch = batch_of(page.entries)
+    if ahead is not None:
+        enriched = tuple(
+            None
+            if needs_page(source, c.entry, ahead.min_chars)
+            else enrich(Job(source, c.entry, c.url, None, ahead.zone, ahead.now), matcher)
+            for c in batch.candidates
+        )
+        batch = Batch(batch.candidates, batch.unusable, enriched)
+    return Parsed(page, batch)
+
+
+class _TheWorkersMatcher:
+    """Shipped in place of a `Matcher` argument: the worker puts its own there."""
 
 
 def _in_worker(work: Callable[..., T], args: tuple[Any, ...]) -> T:
     """Run `work` in a worker, with the worker's own matcher where the caller had one."""
     assert _worker_matcher is not None, "worker started without its initializer"
-    return work(*(_worker_matcher if arg is None else arg for arg in args))
+    return work(*(_worker_matcher if isinstance(arg, _TheWorkersMatcher) else arg for arg in args))
+
+
+# Calls queued per worker before the polling process does the next one itself.
+BACKLOG_PER_WORKER = 8
 
 
 class Enricher:
@@ -180,6 +261,8 @@ class Enricher:
         self._pool: ProcessPoolExecutor | None = None
         self._processes = processes
         self._watchlists_dir = watchlists_dir
+        self._waiting = 0  # calls sent to the workers and not back yet
+        self._backlog = BACKLOG_PER_WORKER * processes
         if processes > 0:
             self._pool = self._new_pool()
 
@@ -205,19 +288,25 @@ class Enricher:
             return []
         return await self._call(_enrich_all, list(jobs), self.matcher)
 
-    async def parse(self, source: SourceConfig, result: FetchResult) -> ParsedPage:
-        """`parse_page` on a worker: parsing a feed is the polling process's largest CPU cost
-        after storing, and the workers have the other cores."""
-        return await self._call(_parse, source, result)
+    async def parse(
+        self, source: SourceConfig, result: FetchResult, ahead: Ahead | None = None
+    ) -> Parsed:
+        """`parse_page` on a worker, with the entries made ready for `ingest` (`batch_of`)
+        and, when `ahead` is given, enriched: parsing a feed is the polling process's
+        largest CPU cost after storing, and the workers have the other cores."""
+        return await self._call(_parse, source, result, ahead, self.matcher)
 
     async def _call(self, work: Callable[..., T], *args: Any) -> T:
         """`work(*args)` in a worker, or here without workers. Workers get the matcher from
         their initializer: a `Matcher` argument is replaced by theirs (see `_in_worker`)."""
-        if self._pool is None:
+        if self._pool is None or self._waiting >= self._backlog:
+            # No workers, or all of them busy with work queued behind: this process has a
+            # core's share too, and would otherwise only wait for them.
             return work(*args)
         loop = asyncio.get_running_loop()
         pool = self._pool
-        shipped = tuple(None if isinstance(arg, Matcher) else arg for arg in args)
+        shipped = tuple(_TheWorkersMatcher() if isinstance(arg, Matcher) else arg for arg in args)
+        self._waiting += 1
         try:
             return await loop.run_in_executor(pool, _in_worker, work, shipped)
         except BrokenProcessPool:
@@ -228,6 +317,8 @@ class Enricher:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
             return work(*args)
+        finally:
+            self._waiting -= 1
 
     def close(self) -> None:
         if self._pool is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -26,7 +26,16 @@ from loguru import logger
 
 from monitor import schedule
 from monitor.config import Settings, SourceConfig
-from monitor.enrich import Enricher, Job, entry_hash, entry_id, localize, needs_page
+from monitor.enrich import (
+    Ahead,
+    Batch,
+    Candidate,
+    Enriched,
+    Enricher,
+    Job,
+    localize,
+    needs_page,
+)
 from monitor.errors import MonitorError, ParseError, SourceError, TransientFetchError
 from monitor.leases import lease_is_dead, local_worker
 from monitor.models import (
@@ -45,7 +54,6 @@ from monitor.store import corpus
 from monitor.store.base import AlertIntent, ItemWrite, Store
 from monitor.stories.evidence import evidence_of
 from monitor.stories.policy import AlertPolicy
-from monitor.urls import canonical_url
 from monitor.watch.watchlists import Watchlists
 
 
@@ -130,7 +138,7 @@ def _in_window(
 async def ingest(
     ctx: Context,
     source: SourceConfig,
-    entries: Iterable[Entry],
+    batch: Batch,
     *,
     alert: bool,
     first_poll: bool = False,
@@ -138,53 +146,53 @@ async def ingest(
     until: datetime | None = None,
     found: list[Found] | None = None,
 ) -> Counts:
-    """Store what is new or changed among `entries`; return what happened. New matched items
-    are appended to `found` when given (for a digest)."""
-    counts = Counts()
+    """Store what is new or changed among the entries of `batch` (see `Enricher.parse`);
+    return what happened. New matched items are appended to `found` when given (for a
+    digest)."""
+    counts = Counts(entries=len(batch.candidates) + len(batch.unusable))
     zone = source_zone(source, ctx.settings)
-    candidates: list[tuple[Entry, str]] = []
-    for entry in entries:
-        counts.entries += 1
-        raw = entry.url or (entry.guid or "")
-        if not raw.startswith(("http://", "https://")):
-            logger.warning("source {}: entry without a usable link: {!r}", source.name, entry.title)
+    for title in batch.unusable:
+        logger.warning("source {}: entry without a usable link: {!r}", source.name, title)
+    counts.skipped += len(batch.unusable)
+    ahead = batch.ahead or (None,) * len(batch.candidates)
+    candidates = []
+    for candidate, done in zip(batch.candidates, ahead, strict=True):
+        if _in_window(candidate.entry, since, until, zone):
+            candidates.append((candidate, done))
+        else:
+            counts.skipped += 1
+    known = ctx.store.known([c.id for c, _ in candidates], [c.url for c, _ in candidates])
+    fresh: list[tuple[Candidate, Enriched | None]] = []
+    for candidate, done in candidates:
+        stored = known.get(candidate.id) or known.get(candidate.url)
+        if stored is not None and stored == candidate.hash:
             counts.skipped += 1
             continue
-        if not _in_window(entry, since, until, zone):
-            counts.skipped += 1
-            continue
-        candidates.append((entry, canonical_url(raw)))
-    known = ctx.store.known([entry_id(e, u) for e, u in candidates], [u for _, u in candidates])
-    fresh: list[tuple[Entry, str]] = []
-    for entry, url in candidates:
-        stored = known.get(entry_id(entry, url)) or known.get(url)
-        if stored is not None and stored == entry_hash(entry):
-            counts.skipped += 1
-            continue
-        fresh.append((entry, url))
+        fresh.append((candidate, done))
     # Oldest first, so corpus sequence numbers follow publication order.
-    fresh.sort(key=lambda pair: _sort_key(pair[0], zone))
+    fresh.sort(key=lambda pair: _sort_key(pair[0].entry, zone))
     min_chars = ctx.settings.full_text_min_chars
+    todo = [c for c, done in fresh if done is None]
     pages = await asyncio.gather(
         *(
-            _page(ctx, source, url) if needs_page(source, entry, min_chars) else _none()
-            for entry, url in fresh
+            _page(ctx, source, c.url) if needs_page(source, c.entry, min_chars) else _none()
+            for c in todo
         )
     )
     now = ctx.clock()
     jobs = [
-        Job(source, entry, url, page, str(zone), now)
-        for (entry, url), page in zip(fresh, pages, strict=True)
+        Job(source, c.entry, c.url, page, str(zone), now)
+        for c, page in zip(todo, pages, strict=True)
     ]
+    enriched = iter(await ctx.enricher.run(jobs))
     writes = []
-    enriched = await ctx.enricher.run(jobs)
-    for (entry, url), (item, matches, evidence) in zip(fresh, enriched, strict=True):
-        was_known = entry_id(entry, url) in known or url in known
-        may = alert and not was_known
+    for candidate, done in fresh:
+        item, matches, evidence = done or next(enriched)
+        may = alert and candidate.id not in known and candidate.url not in known
         writes.append(with_alerts(ctx, item, matches, evidence, alert=may, first_poll=first_poll))
     for start in range(0, len(writes), SAVE_BATCH):
-        batch = writes[start : start + SAVE_BATCH]
-        for write, saved in zip(batch, save_batch(ctx, batch), strict=True):
+        chunk = writes[start : start + SAVE_BATCH]
+        for write, saved in zip(chunk, save_batch(ctx, chunk), strict=True):
             counts.add(saved.counts)
             if saved.status == "new" and found is not None:
                 found.extend(saved.found(write.item))
@@ -351,17 +359,24 @@ async def poll_source(ctx: Context, source: SourceConfig, state: SourceState) ->
         elif state.content_hash == (digest := hex16_bytes(result.content)):
             report.status = "unchanged"
         else:
-            page = await ctx.enricher.parse(source, result)
-            entries = list(page.entries)
+            # On a first poll every entry is new: the worker that parses the feed enriches
+            # the entries too, instead of getting them back later.
+            ahead = (
+                Ahead(str(source_zone(source, ctx.settings)), now, ctx.settings.full_text_min_chars)
+                if first_poll and source.is_feed
+                else None
+            )
+            parsed = await ctx.enricher.parse(source, result, ahead)
+            page, batch = parsed.page, parsed.batch
             since = None
             if source.kind == "sitemap":
-                entries += await _child_sitemaps(ctx, source, page)
+                batch += await _child_sitemaps(ctx, source, page)
                 # A sitemap lists a site's archive; a poll wants news, backfill wants history.
                 since = now - SITEMAP_POLL_WINDOW
             for warning in page.warnings:
                 logger.debug("source {}: {}", source.name, warning)
             report.counts = await ingest(
-                ctx, source, entries, alert=True, first_poll=first_poll, since=since
+                ctx, source, batch, alert=True, first_poll=first_poll, since=since
             )
             state.content_hash = digest
         state.etag = result.etag or state.etag
@@ -408,15 +423,15 @@ SITEMAP_POLL_WINDOW = timedelta(days=7)
 SITEMAP_CHILDREN = 3
 
 
-async def _child_sitemaps(ctx: Context, source: SourceConfig, index: ParsedPage) -> list[Entry]:
+async def _child_sitemaps(ctx: Context, source: SourceConfig, index: ParsedPage) -> Batch:
     """A poll of a sitemap index reads its newest few child sitemaps."""
-    entries: list[Entry] = []
+    batch = Batch()
     for url in index.next_pages[:SITEMAP_CHILDREN]:
         child = await ctx.fetcher.fetch(
             url, source=source.name, headers=source.headers, verify_tls=source.verify_tls
         )
-        entries.extend((await ctx.enricher.parse(source, child)).entries)
-    return entries
+        batch += (await ctx.enricher.parse(source, child)).batch
+    return batch
 
 
 def hex16_bytes(content: bytes) -> str:

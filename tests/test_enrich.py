@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import SourceConfig
-from monitor.enrich import Enricher, Job
+from monitor.enrich import Ahead, Enriched, Enricher, Job, Parsed
 from monitor.errors import ParseError
 from monitor.models import Entry, FetchResult
 from monitor.watch.matcher import Matcher
@@ -78,8 +78,10 @@ def test_parsing_runs_in_a_worker_and_a_parse_error_comes_back_whole() -> None:
     async def scenario() -> None:
         enricher = Enricher(Matcher.compile(load_watchlists(WATCHLISTS)), WATCHLISTS, 1)
         try:
-            page = await enricher.parse(source, good)
-            assert [e.title for e in page.entries] == ["Kazakhstan"]
+            parsed = await enricher.parse(source, good)
+            assert [e.title for e in parsed.page.entries] == ["Kazakhstan"]
+            assert [c.url for c in parsed.batch.candidates] == ["http://127.0.0.1:9/a"]
+            assert parsed.batch.ahead == ()  # not asked to enrich ahead
             with pytest.raises(ParseError) as caught:
                 await enricher.parse(source, bad)
             assert caught.value.source == "wire"
@@ -87,3 +89,61 @@ def test_parsing_runs_in_a_worker_and_a_parse_error_comes_back_whole() -> None:
             enricher.close()
 
     asyncio.run(scenario())
+
+
+def test_enriching_ahead_in_a_worker_gives_what_the_two_steps_give() -> None:
+    """A first poll parses and enriches in one trip to a worker; later polls enrich only the
+    new entries, after the store said which are new. Both make the same items."""
+    source = SourceConfig(name="wire", kind="rss", url="http://127.0.0.1:9/feed.xml")
+    title, body = KZ_PK["kk"]
+    feed = rss(
+        [
+            {"title": title, "link": "http://127.0.0.1:9/a?utm_source=rss", "content": body},
+            {"title": "Weather", "link": "http://127.0.0.1:9/b", "content": "Rain in Almaty."},
+            {"title": "No link", "link": "", "content": "x"},
+        ]
+    )
+    result = FetchResult("http://127.0.0.1:9/feed.xml", 200, feed.encode(), {})
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    matcher = Matcher.compile(load_watchlists(WATCHLISTS))
+
+    async def scenario() -> tuple[Parsed, Parsed, list[Enriched]]:
+        enricher = Enricher(matcher, WATCHLISTS, processes=1)
+        try:
+            ahead = await enricher.parse(source, result, Ahead("UTC", now, 10))
+            # An entry shorter than `min_chars` waits for its article page instead.
+            short = await enricher.parse(source, result, Ahead("UTC", now, 100))
+            plain = await enricher.parse(source, result)
+            jobs = [Job(source, c.entry, c.url, None, "UTC", now) for c in plain.batch.candidates]
+            return ahead, short, await enricher.run(jobs)
+        finally:
+            enricher.close()
+
+    ahead, short, two_steps = asyncio.run(scenario())
+    assert short.batch.ahead[0] == two_steps[0] and short.batch.ahead[1] is None
+    assert [c.url for c in ahead.batch.candidates] == [
+        "http://127.0.0.1:9/a",
+        "http://127.0.0.1:9/b",
+    ]
+    assert ahead.batch.unusable == ("No link",)
+    assert list(ahead.batch.ahead) == two_steps
+    assert [m.watchlist for m in two_steps[0][1]] == ["kz-pk"]
+    assert two_steps[0][2].entities  # a matched item carries its story evidence
+
+
+def test_calls_beyond_the_workers_backlog_run_in_the_polling_process() -> None:
+    """With the workers' queue full, the polling process takes the next call itself (it has
+    a core's share too); below that, every call goes to a worker."""
+
+    async def scenario() -> list[int]:
+        enricher = Enricher(Matcher.compile(load_watchlists(WATCHLISTS)), WATCHLISTS, 1)
+        try:
+            await enricher.start()
+            calls = enricher._backlog + 2
+            return list(await asyncio.gather(*(enricher._call(_pid) for _ in range(calls))))
+        finally:
+            enricher.close()
+
+    pids = asyncio.run(scenario())
+    assert pids.count(os.getpid()) == 2
+    assert len(set(pids) - {os.getpid()}) == 1  # the rest, in the one worker
