@@ -70,6 +70,7 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     worker: str = field(default_factory=local_worker)
     leases_checked: bool = False
+    sources_synced: bool = False  # the store's source rows match `sources` (once per context)
 
     @property
     def corpus_root(self) -> Path:
@@ -463,7 +464,9 @@ async def run_due(
     `monitor poll`."""
     now = ctx.clock()
     lease_until = now + timedelta(seconds=ctx.settings.schedule.lease)
-    ctx.store.sync_sources(ctx.sources)
+    if not ctx.sources_synced:
+        ctx.store.sync_sources(ctx.sources)
+        ctx.sources_synced = True
     states: list[SourceState] = []
     busy: list[PollReport] = []
     if not ctx.leases_checked:

@@ -940,4 +940,4 @@ def _story_summary(row: sa.Row[Any], reports: list[Any], lists: list[Any]) -> St
 
 def _new_source(name: str, now: datetime) -> dict[str, Any]:
     state = SourceState(name=name, next_due=now)
-    return dataclasses.asdict(state) | {"active": True}
+    return {field: getattr(state, field) for field in SOURCE_FIELDS} | {"active": True}
