@@ -430,3 +430,19 @@ def test_parse_retry_after_reads_a_naive_now_as_utc() -> None:
     later = format_datetime(NOW + timedelta(seconds=30), usegmt=True)
 
     assert parse_retry_after(later, NOW.replace(tzinfo=None)) == 30.0
+
+
+def test_cookies_are_neither_kept_nor_sent(server: LocalServer) -> None:
+    """A cookie one source sets is not sent back, to it or to any other source."""
+    server.route("/set", "ok", headers={"Set-Cookie": "session=abc; Path=/"})
+    server.route("/next", "ok")
+
+    async def go() -> None:
+        async with Fetcher(HttpSettings(), sleep=SleepRecorder()) as fetcher:
+            await fetcher.fetch(server.url("/set"), source=SOURCE)
+            await fetcher.fetch(server.url("/next"), source=SOURCE)
+            await fetcher.fetch(server.url("/set"), source=SOURCE)
+
+    asyncio.run(go())
+    assert [r.path for r in server.requests] == ["/set", "/next", "/set"]
+    assert all("cookie" not in r.headers for r in server.requests)
