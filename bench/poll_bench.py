@@ -133,7 +133,8 @@ def main() -> None:
         (
             "monitor first poll",
             f"{first['stored']} items in {first['wall_s']:.2f} s = {ours:,.0f} items/s "
-            f"(CPU {first['cpu_s']:.2f} s), peak RSS {first['peak_rss_mb']:.0f} MB",
+            f"(CPU {first['cpu_s']:.2f} s, workers {first.get('workers_cpu_s', 0):.2f} s), "
+            f"peak RSS {first['peak_rss_mb']:.0f} MB",
         ),
         (
             "reader update_feeds",
