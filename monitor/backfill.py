@@ -23,6 +23,7 @@ from monitor.pipeline import (
     Counts,
     Found,
     ingest,
+    may_save,
     queue_digest,
     source_zone,
 )
@@ -72,7 +73,8 @@ async def backfill(
     for source in chosen:
         if not source.enabled:
             continue
-        report.sources.append(await _walk(ctx, source.name, since, until, found, progress))
+        with may_save(ctx):
+            report.sources.append(await _walk(ctx, source.name, since, until, found, progress))
     if alert:
         report.digests = queue_digest(
             ctx, f"Backfill since {since.date().isoformat()}: new matches", found

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from monitor import schedule
+from monitor.batching import Gather
 from monitor.config import Settings, SourceConfig
 from monitor.enrich import (
     Ahead,
@@ -71,6 +73,7 @@ class Context:
     worker: str = field(default_factory=local_worker)
     leases_checked: bool = False
     sources_synced: bool = False  # the store's source rows match `sources` (once per context)
+    saving: int = 0  # polls (and backfills) under way, whose saves may be gathered
 
     @property
     def corpus_root(self) -> Path:
@@ -79,6 +82,16 @@ class Context:
     @cached_property
     def policy(self) -> AlertPolicy:
         return AlertPolicy(self.settings, self.watchlists, self.clock)
+
+    @cached_property
+    def saves(self) -> Gather[ItemWrite, Saved]:
+        """The saves of the sources polled together, gathered into shared transactions."""
+        return Gather(
+            lambda writes: save_batches(self, writes),
+            SAVE_BATCH,
+            SAVE_WAIT,
+            lambda: self.saving,  # when all of them wait, no other save can come
+        )
 
 
 @dataclass
@@ -191,12 +204,10 @@ async def ingest(
         item, matches, evidence = done or next(enriched)
         may = alert and candidate.id not in known and candidate.url not in known
         writes.append(with_alerts(ctx, item, matches, evidence, alert=may, first_poll=first_poll))
-    for start in range(0, len(writes), SAVE_BATCH):
-        chunk = writes[start : start + SAVE_BATCH]
-        for write, saved in zip(chunk, save_batch(ctx, chunk), strict=True):
-            counts.add(saved.counts)
-            if saved.status == "new" and found is not None:
-                found.extend(saved.found(write.item))
+    for write, saved in zip(writes, await ctx.saves.call(writes), strict=True):
+        counts.add(saved.counts)
+        if saved.status == "new" and found is not None:
+            found.extend(saved.found(write.item))
     return counts
 
 
@@ -233,7 +244,16 @@ class Saved:
         return [Found(item, match, self.story_id or item.id) for match in self.matches]
 
 
-SAVE_BATCH = 200
+SAVE_BATCH = 500  # items saved in one transaction at most, from one source or several
+SAVE_WAIT = 0.02  # seconds a save waits for those of other sources (see monitor.batching)
+
+
+def save_batches(ctx: Context, writes: Sequence[ItemWrite]) -> list[Saved]:
+    """`save_batch` over `writes`, SAVE_BATCH at a time."""
+    saved: list[Saved] = []
+    for start in range(0, len(writes), SAVE_BATCH):
+        saved += save_batch(ctx, writes[start : start + SAVE_BATCH])
+    return saved
 
 
 def with_alerts(
@@ -341,6 +361,22 @@ def reconcile_corpus(ctx: Context) -> int:
 async def poll_source(ctx: Context, source: SourceConfig, state: SourceState) -> PollReport:
     """Poll one source and record the outcome on `state` (the caller saves it, with the
     others of the batch, which also releases the lease). Never raises for source errors."""
+    with may_save(ctx):
+        return await _poll_source(ctx, source, state)
+
+
+@contextmanager
+def may_save(ctx: Context) -> Iterator[None]:
+    """Marks a task that may call `ingest`: saves wait for one another only while such tasks
+    are under way (see `Context.saves`)."""
+    ctx.saving += 1
+    try:
+        yield
+    finally:
+        ctx.saving -= 1
+
+
+async def _poll_source(ctx: Context, source: SourceConfig, state: SourceState) -> PollReport:
     now = ctx.clock()
     interval = source.interval or ctx.settings.schedule.default_interval
     first_poll = state.last_success is None

@@ -100,7 +100,6 @@ items = sa.Table(
     sa.Column("content_hash", sa.Text, nullable=False),
     sa.Column("entry_hash", sa.Text, nullable=False),
     sa.Column("story_id", sa.Text),  # set for every item saved since revision 0002
-    sa.Index(None, "published"),
     sa.Index(None, "dated_at", "id"),
     # a story's reports in order (`facts` reads the first few of a story of hundreds)
     sa.Index(None, "story_id", "dated_at", "id"),

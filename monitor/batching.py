@@ -1,0 +1,75 @@
+"""Calls from many tasks gathered into one: the saves of many sources in one transaction.
+
+A first poll saves 50 items per feed. Each transaction dirties a leaf page of every index for
+almost every item (ids are hashes, so inserts land all over each index), and SQLite writes
+every dirty page to its WAL at commit: 9 pages per item, 300 MB of writes for a 42 MB store.
+Saving several feeds' items in one transaction shares those pages.
+
+`Gather(run, size, wait, callers).call(parts)` queues `parts` and returns their share of the
+results of one `run(all queued parts)`, made when `size` parts are queued, when every caller
+that may come (`callers()`) is waiting, or `wait` seconds after the first. `run` runs on the
+event loop's thread, as the calls it replaces did; its exception is raised in every caller
+whose parts it had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+class Gather(Generic[P, R]):
+    def __init__(
+        self,
+        run: Callable[[list[P]], list[R]],
+        size: int,
+        wait: float,
+        callers: Callable[[], int] = lambda: 0,
+    ) -> None:
+        self._run = run
+        self._size = size
+        self._wait = wait
+        self._callers = callers
+        self._queued: list[tuple[list[P], asyncio.Future[list[R]]]] = []
+        self._count = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def call(self, parts: Sequence[P]) -> list[R]:
+        if not parts:
+            return []
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[R]] = loop.create_future()
+        self._queued.append((list(parts), future))
+        self._count += len(parts)
+        if self._count >= self._size or len(self._queued) >= self._callers():
+            self.flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self._wait, self.flush)
+        return await future
+
+    def flush(self) -> None:
+        """Run what is queued now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        queued, self._queued, self._count = self._queued, [], 0
+        if not queued:
+            return
+        try:
+            results = self._run([part for parts, _ in queued for part in parts])
+        except BaseException as exc:
+            for _, future in queued:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        start = 0
+        for parts, future in queued:
+            if not future.done():  # a caller cancelled meanwhile: its parts were run all the same
+                future.set_result(results[start : start + len(parts)])
+            start += len(parts)
