@@ -8,8 +8,9 @@ Saving several feeds' items in one transaction shares those pages.
 `Gather(run, size, wait, callers).call(parts)` queues `parts` and returns their share of the
 results of one `run(all queued parts)`, made when `size` parts are queued, when every caller
 that may come (`callers()`) is waiting, or `wait` seconds after the first. `run` runs on the
-event loop's thread, as the calls it replaces did; its exception is raised in every caller
-whose parts it had.
+event loop's thread, as the calls it replaces did. When it fails, each caller's parts are run
+again alone, so that only the callers whose own parts fail get the exception (one source's bad
+item must not keep the others' items out of the store).
 """
 
 from __future__ import annotations
@@ -61,15 +62,39 @@ class Gather(Generic[P, R]):
             return
         try:
             results = self._run([part for parts, _ in queued for part in parts])
+        except Exception as exc:
+            if len(queued) == 1:
+                _, future = queued[0]
+                if not future.done():
+                    future.set_exception(exc)
+                return
+            # One caller's parts must not sink the others': each runs alone, and only those
+            # whose parts fail again get the error.
+            for one in queued:
+                self._settle(one, self._run)
+            return
         except BaseException as exc:
             for _, future in queued:
                 if not future.done():
                     future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
+            raise
         start = 0
         for parts, future in queued:
             if not future.done():  # a caller cancelled meanwhile: its parts were run all the same
                 future.set_result(results[start : start + len(parts)])
             start += len(parts)
+
+    @staticmethod
+    def _settle(
+        queued: tuple[list[P], asyncio.Future[list[R]]], run: Callable[[list[P]], list[R]]
+    ) -> None:
+        """Run one caller's parts and give it the results or the exception."""
+        parts, future = queued
+        try:
+            results = run(parts)
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+            return
+        if not future.done():
+            future.set_result(results)

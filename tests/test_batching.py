@@ -55,18 +55,34 @@ def test_an_empty_call_runs_nothing() -> None:
     assert runner.runs == []
 
 
-def test_a_failure_reaches_every_caller_of_the_run() -> None:
-    runner = Runner(fail=True)
+def test_a_failure_reaches_only_the_callers_whose_own_parts_fail() -> None:
+    """The run fails as a whole; each caller's parts are run again alone, and only the one
+    with the bad part gets the error (one source's bad item keeps no other source's items
+    out of the store)."""
+    runs: list[list[int]] = []
+
+    def run(parts: list[int]) -> list[int]:
+        runs.append(parts)
+        if 13 in parts:
+            raise RuntimeError("bad part")
+        return [part * 10 for part in parts]
 
     async def scenario() -> list[object]:
-        gather = Gather(runner, size=3, wait=3600, callers=lambda: 99)
-        return list(
-            await asyncio.gather(gather.call([1]), gather.call([2, 3]), return_exceptions=True)
-        )
+        gather = Gather(run, size=4, wait=3600, callers=lambda: 99)
+        calls = (gather.call([1]), gather.call([13, 2]), gather.call([3]))
+        return list(await asyncio.gather(*calls, return_exceptions=True))
 
-    outcomes = asyncio.run(scenario())
-    assert [str(o) for o in outcomes] == ["store down", "store down"]
-    assert all(isinstance(o, RuntimeError) for o in outcomes)
+    first, second, third = asyncio.run(scenario())
+    assert first == [10] and third == [30]
+    assert isinstance(second, RuntimeError) and str(second) == "bad part"
+    assert runs == [[1, 13, 2, 3], [1], [13, 2], [3]]
+
+
+def test_a_lone_callers_failure_is_not_run_again() -> None:
+    runner = Runner(fail=True)
+    with pytest.raises(RuntimeError, match="store down"):
+        asyncio.run(Gather(runner, size=1, wait=0).call([5]))
+    assert runner.runs == [[5]]
 
 
 def test_a_cancelled_caller_does_not_stop_the_others() -> None:
