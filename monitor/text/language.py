@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from monitor.text.normalize import code_points
+
 __all__ = ["REGION", "detect_language"]
 
 REGION = ("en", "ru", "kk", "uz", "tr", "zh", "ur")
@@ -137,7 +139,7 @@ class _Letters:
 
     def __init__(self, sample: str) -> None:
         scripts, marks = _tables()
-        codes = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = code_points(sample)
         inside = np.minimum(codes, _TABLE_SIZE - 1)
         by_script = np.bincount(scripts.take(inside), minlength=len(_SCRIPTS) + 1)
         beyond = int(np.count_nonzero(codes >= _TABLE_SIZE))

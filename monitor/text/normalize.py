@@ -54,6 +54,7 @@ from ahocorasick_rs import AhoCorasick, Implementation, MatchKind
 __all__ = [
     "Folded",
     "KeyFinder",
+    "code_points",
     "fold",
     "fold_key",
     "has_han",
@@ -270,7 +271,8 @@ _WIDE = "w" if sys.version_info >= (3, 13) else "u"
 _WIDE_OK = array(_WIDE).itemsize == 4
 
 
-def _codes(text: str) -> np.ndarray:
+def code_points(text: str) -> np.ndarray:
+    """The code points of `text`, as a uint32 array over a copy of its characters."""
     if _WIDE_OK:
         return np.frombuffer(array(_WIDE, text), dtype=np.uint32)
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -295,7 +297,7 @@ class _Coded(NamedTuple):
 
     @classmethod
     def of(cls, text: str) -> _Coded:
-        codes = _codes(text)
+        codes = code_points(text)
         top = int(np.maximum.reduce(codes)) if len(codes) else 0  # `max` is a Python wrapper
         beyond = codes >= _TABLE_SIZE if top >= _TABLE_SIZE else None
         index = codes if beyond is None else np.where(beyond, 0, codes)
@@ -322,7 +324,7 @@ def _fold_codes(text: str, coded: _Coded) -> tuple[str, _CodeMap]:
         # A Latin letter touching a Cyrillic one: a word to repair.
         pairs = kind[1:] | kind[:-1]
         if ((pairs & _BOTH_SCRIPTS) == _BOTH_SCRIPTS).any():
-            codes = _codes(_unmix_words(_lower(text)))
+            codes = code_points(_unmix_words(_lower(text)))
             index = codes if beyond is None else np.where(beyond, 0, codes)
             kind = tables.kind.take(index)
     length = kind & _LENGTH_BITS
