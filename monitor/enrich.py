@@ -248,7 +248,7 @@ def _in_worker(work: Callable[..., T], args: tuple[Any, ...]) -> T:
 
 
 # Calls queued per worker before the polling process does the next one itself.
-BACKLOG_PER_WORKER = 8
+BACKLOG_PER_WORKER = 16
 
 
 class Enricher:
