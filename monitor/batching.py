@@ -24,6 +24,8 @@ R = TypeVar("R")
 
 
 class Gather(Generic[P, R]):
+    """Calls of `run` from many tasks, gathered into one (see the module docstring)."""
+
     def __init__(
         self,
         run: Callable[[list[P]], list[R]],

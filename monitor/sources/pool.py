@@ -4,12 +4,12 @@ httpcore 1.0's pool runs `_assign_requests_to_connections` twice per request. Ea
 every pooled connection whether the server closed it (a socket poll through anyio's extra
 attributes), and counts connections once per idle connection: O(n²) in the pool's size.
 With 16 keep-alive connections that bookkeeping was half the CPU of a poll answered by 304s
-(encode/httpcore#1035, still open; fixed the same way in pydantic/httpx2#974 and #1169).
+(encode/httpcore#1035, still open; the httpx2 fork fixed it the same way, pydantic/httpx2#974).
 
 `LeanConnectionPool` makes the same decisions in linear time:
 - a connection about to be reused is always checked (expired keep-alive, or closed by the
   server), so no request is sent on a dead connection;
-- the other idle connections are swept for expiry at most once a `SWEEP_EVERY` seconds;
+- the other idle connections are swept for expiry at most once every `SWEEP_EVERY` seconds;
 - surplus idle connections beyond `max_keepalive_connections` are closed, oldest first, once
   the queued requests had their pick (the original compared the number of *all* connections
   with that limit, and closed connections that a waiting request could have used);
