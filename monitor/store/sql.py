@@ -292,7 +292,7 @@ class SqlStore(OutboxMixin):
         self._sqlite = self._engine.dialect.name == "sqlite"
         # Statements of the hot path, built once (building one costs more than running it).
         by_id_or_url = sa.or_(
-            self._in_bound(items.c.id, "b_ids"), self._in_bound(items.c.url, "b_urls")
+            self._in_param(items.c.id, "b_ids"), self._in_param(items.c.url, "b_urls")
         )
         self._known = sa.select(items.c.id, items.c.url, items.c.entry_hash).where(by_id_or_url)
         self._taken = sa.select(items.c.id, items.c.url).where(by_id_or_url)
@@ -320,20 +320,26 @@ class SqlStore(OutboxMixin):
     def _values_in(self, column: sa.ColumnElement[Any], values: Sequence[str]) -> Any:
         """`column IN values` with one bound parameter however many values there are (SQLite
         caps the number of parameters; PostgreSQL plans `= ANY(array)` once)."""
-        if self._sqlite:
-            each = sa.func.json_each(sa.literal(json.dumps(list(values)), sa.Text)).table_valued(
-                "value"
-            )
-            return column.in_(sa.select(each.c.value))
-        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(sa.Text))
-        return column == sa.any_(array)
+        return self._in_bound(column, self._parameter(None, self._in_value(values)))
 
-    def _in_bound(self, column: sa.ColumnElement[Any], name: str) -> Any:
-        """`column IN :name`, a prebuilt `_values_in`: pass `_in_value(values)` as `name`."""
+    def _in_param(self, column: sa.ColumnElement[Any], name: str) -> Any:
+        """`_values_in` with the values left for execution: pass `_in_value(values)` as
+        `name` (for statements built once)."""
+        return self._in_bound(column, self._parameter(name))
+
+    def _parameter(self, name: str | None, *value: Any) -> sa.BindParameter[Any]:
+        """The values parameter of `_in_bound`: named and given at execution, or carrying
+        its value."""
+        kind: Any = sa.Text() if self._sqlite else postgresql.ARRAY(sa.Text)
+        if value:
+            return sa.bindparam(name, value[0], type_=kind)
+        return sa.bindparam(name, type_=kind)
+
+    def _in_bound(self, column: sa.ColumnElement[Any], values: sa.BindParameter[Any]) -> Any:
         if self._sqlite:
-            each = sa.func.json_each(sa.bindparam(name, type_=sa.Text)).table_valued("value")
+            each = sa.func.json_each(values).table_valued("value")
             return column.in_(sa.select(each.c.value))
-        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Text)))
+        return column == sa.any_(values)
 
     def _in_value(self, values: Sequence[str]) -> Any:
         return json.dumps(list(values)) if self._sqlite else list(values)
@@ -775,13 +781,7 @@ class SqlStore(OutboxMixin):
         if until is not None:
             stmt = stmt.where(items.c.dated_at < until)
         if after is not None:
-            stamp, last_id = after
-            stmt = stmt.where(
-                sa.or_(
-                    items.c.dated_at > stamp,
-                    sa.and_(items.c.dated_at == stamp, items.c.id > last_id),
-                )
-            )
+            stmt = stmt.where(_after(items.c.dated_at, items.c.id, after))
         with self._transaction(write=False) as conn:
             rows = conn.execute(stmt).all()
             found = self._matches_of(conn, [row.id for row in rows])
@@ -843,13 +843,7 @@ class SqlStore(OutboxMixin):
         if since is not None:
             stmt = stmt.where(stories.c.first_at >= since)
         if after is not None:
-            stamp, last_id = after
-            stmt = stmt.where(
-                sa.or_(
-                    stories.c.first_at > stamp,
-                    sa.and_(stories.c.first_at == stamp, stories.c.id > last_id),
-                )
-            )
+            stmt = stmt.where(_after(stories.c.first_at, stories.c.id, after))
         with self._transaction(write=False) as conn:
             rows = conn.execute(stmt).all()
             ids = [row.id for row in rows]
@@ -936,6 +930,14 @@ def _story_summary(row: sa.Row[Any], reports: list[Any], lists: list[Any]) -> St
         watchlists=tuple(e.watchlist for e in lists),
         alerted=tuple(e.watchlist for e in lists if e.alerted_at is not None),
     )
+
+
+def _after(
+    at: sa.ColumnElement[datetime], key: sa.ColumnElement[str], after: tuple[datetime, str]
+) -> sa.ColumnElement[bool]:
+    """Rows past `after` in (time, id) order: the next page of a keyset-paged listing."""
+    stamp, last = after
+    return sa.or_(at > stamp, sa.and_(at == stamp, key > last))
 
 
 def _new_source(name: str, now: datetime) -> dict[str, Any]:
