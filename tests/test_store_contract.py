@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import sqlalchemy as sa
 
 from monitor.errors import StoreError
 from monitor.models import Hit, Item, Match, SaveResult, SourceState, hex16
-from monitor.store import open_store
+from monitor.store import open_store, schema
 from monitor.store import sql as sql_store
 from monitor.store.base import AlertIntent, Store
 from monitor.store.sql import SqlStore
+from monitor.store.sqlutil import BulkInsert
 from tests.conftest import another
 
 T0 = datetime(2026, 2, 4, 12, 0, tzinfo=UTC)
@@ -202,6 +204,47 @@ def test_text_with_nul_characters_is_stored_without_them(store: Store) -> None:
     assert stored is not None
     assert (stored.item.title, stored.item.text) == ("Gwadar port", "ab")
     assert store.save_item(item, []).status == "unchanged"
+
+
+def test_a_bulk_insert_stores_what_sqlalchemy_would(db_url: str) -> None:
+    """`BulkInsert` hands rows to the driver itself: each column's bind processing (UTC
+    times, NUL-free text) must still apply, exactly as through `conn.execute`."""
+    engine = sql_store.create_engine(db_url)
+    schema.metadata.create_all(engine)
+    plus5 = timezone(timedelta(hours=5))
+    row = {
+        "id": "a",
+        "url": None,
+        "source": "wire",
+        "guid": "g\x00uid",
+        "title": "Gwadar\x00 port",
+        "summary": "",
+        "text": "a\x00b",
+        "published": datetime(2026, 2, 5, 1, 30, 15, 250, tzinfo=plus5),
+        "published_offset": 300,
+        "language": "kk",
+        "fetched_at": T0,
+        "dated_at": datetime(2026, 2, 5, 1, 30, 15, 250, tzinfo=plus5),
+        "content_hash": "c",
+        "entry_hash": "e",
+        "story_id": None,
+    }
+    bulk = BulkInsert(schema.items)
+    assert bulk.columns == tuple(row)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(schema.items), [row])
+            bulk(conn, [tuple({**row, "id": "b", "url": "https://x.org/b"}.values())])
+            bulk(conn, [])  # nothing to insert is not an error
+        with engine.connect() as conn:
+            # Raw, as the driver stored them: both rows alike but for id and url.
+            raw = conn.exec_driver_sql("SELECT * FROM items ORDER BY id").all()
+    finally:
+        engine.dispose()
+    assert len(raw) == 2
+    assert raw[0][2:] == raw[1][2:]
+    assert raw[1][:2] == ("b", "https://x.org/b")
+    assert "\x00" not in raw[1][4]
 
 
 # --- corpus sequence numbers -----------------------------------------------------------------

@@ -59,6 +59,7 @@ from monitor.store.schema import (
     stories,
     story_watchlists,
 )
+from monitor.store.sqlutil import BulkInsert
 from monitor.store.sqlutil import describe as _describe
 from monitor.store.sqlutil import mapped as _mapped
 from monitor.store.stories_sql import StoryBook
@@ -153,24 +154,33 @@ def _offset_minutes(value: datetime) -> int:
     return int(offset.total_seconds() // 60)
 
 
-def _item_values(item: Item) -> dict[str, Any]:
+def _item_row(item: Item, story_id: str | None) -> tuple[Any, ...]:
+    """An item's values in the order of the `items` columns (see `_INSERT_ITEMS`)."""
     published = item.published
-    return {
-        "id": item.id,
-        "url": item.url,
-        "source": item.source,
-        "guid": item.guid,
-        "title": item.title,
-        "summary": item.summary,
-        "text": item.text,
-        "published": published,
-        "published_offset": None if published is None else _offset_minutes(published),
-        "language": item.language,
-        "fetched_at": item.fetched_at,
-        "dated_at": published or item.fetched_at,
-        "content_hash": item.content_hash,
-        "entry_hash": item.entry_hash,
-    }
+    return (
+        item.id,
+        item.url,
+        item.source,
+        item.guid,
+        item.title,
+        item.summary,
+        item.text,
+        published,
+        None if published is None else _offset_minutes(published),
+        item.language,
+        item.fetched_at,
+        published or item.fetched_at,  # dated_at
+        item.content_hash,
+        item.entry_hash,
+        story_id,
+    )
+
+
+def _item_values(item: Item) -> dict[str, Any]:
+    """An item's values by column, without `story_id` (which only an insert sets)."""
+    values = dict(zip(_INSERT_ITEMS.columns, _item_row(item, None), strict=True))
+    del values["story_id"]
+    return values
 
 
 def _item_from_row(row: sa.Row[Any]) -> Item:
@@ -244,6 +254,7 @@ _LOOKUP = sa.select(items.c.id, items.c.url, items.c.content_hash, items.c.entry
     sa.or_(items.c.id == sa.bindparam("b_id"), items.c.url == sa.bindparam("b_url"))
 )
 _INSERT_ITEM = sa.insert(items)
+_INSERT_ITEMS = BulkInsert(items)  # a batch of new items, the bulk of a first poll
 _UPDATE_ITEM = sa.update(items).where(items.c.id == sa.bindparam("b_id"))
 _DELETE_MATCHES = sa.delete(matches).where(matches.c.item_id == sa.bindparam("b_id"))
 _CORPUS_OF = sa.select(corpus.c.watchlist).where(corpus.c.item_id == sa.bindparam("b_id"))
@@ -606,10 +617,7 @@ class SqlStore(OutboxMixin):
         book = self._book(conn, policy.stories if policy else None)
         assigned = {id(w): book.assign(w.item, w.evidence) for w in fresh}
         if fresh:
-            conn.execute(
-                _INSERT_ITEM,
-                [_item_values(w.item) | {"story_id": assigned[id(w)].story_id} for w in fresh],
-            )
+            _INSERT_ITEMS(conn, [_item_row(w.item, assigned[id(w)].story_id) for w in fresh])
             book.flush()
             values = [
                 _match_values(w.item.id, m) for w in fresh for m in _unique_matches(w.matches)
