@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor import heap
 from monitor.config import Settings, SourceConfig, load_settings, load_sources
 from monitor.enrich import Enricher, default_processes
 from monitor.errors import ConfigError
@@ -75,6 +76,7 @@ async def open_context(loaded: Loaded, *, daemon: bool = False) -> AsyncIterator
         enricher = Enricher(Matcher.compile(loaded.watchlists), settings.watchlists_dir, workers)
         try:
             await enricher.start()
+            heap.settle()  # everything is loaded now
             async with Fetcher(settings.http) as fetcher:
                 ctx = Context(
                     settings=settings,

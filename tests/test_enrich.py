@@ -4,6 +4,7 @@ dies: the batch is done in-process, new workers start, and the next batch runs i
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import pickle
 import signal
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import heap
 from monitor.config import SourceConfig
 from monitor.enrich import Ahead, Enriched, Enricher, Job, Parsed
 from monitor.errors import ParseError
@@ -63,6 +65,26 @@ def test_a_killed_worker_loses_no_entry_and_is_replaced(tmp_path: Path) -> None:
             enricher.close()
 
     asyncio.run(scenario())
+
+
+def test_a_worker_keeps_what_it_loaded_out_of_garbage_collections() -> None:
+    """Its start-up heap (language model, compiled watchlists) is frozen and young objects are
+    collected less often than Python's default (see monitor.heap)."""
+
+    async def scenario() -> tuple[int, tuple[int, int, int]]:
+        enricher = Enricher(Matcher.compile(load_watchlists(WATCHLISTS)), WATCHLISTS, 1)
+        try:
+            await enricher.start()
+            loop = asyncio.get_running_loop()
+            assert enricher._pool is not None
+            frozen = await loop.run_in_executor(enricher._pool, gc.get_freeze_count)
+            return frozen, await loop.run_in_executor(enricher._pool, gc.get_threshold)
+        finally:
+            enricher.close()
+
+    frozen, threshold = asyncio.run(scenario())
+    assert frozen > 10_000
+    assert threshold[0] == heap.YOUNG_THRESHOLD
 
 
 def test_parsing_runs_in_a_worker_and_a_parse_error_comes_back_whole() -> None:
