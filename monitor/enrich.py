@@ -75,52 +75,6 @@ def needs_page(source: SourceConfig, entry: Entry, min_chars: int) -> bool:
     return entry.content is None or len(entry.content) < min_chars
 
 
-def build_item(
-    source: SourceConfig,
-    entry: Entry,
-    url: str,
-    article: Article | None,
-    *,
-    zone: ZoneInfo,
-    now: datetime,
-) -> Item:
-    title = _SPACE.sub(" ", entry.title or (article.title if article else "")).strip()
-    text = (article.text if article and article.text else entry.content or entry.summary).strip()
-    published = localize(entry.published, zone) or localize(
-        article.published if article else None, zone
-    )
-    sample = f"{title}\n{text[:3000]}"
-    return Item(
-        id=entry_id(entry, url),
-        url=url,
-        source=source.name,
-        guid=entry.guid,
-        title=title,
-        summary=_SPACE.sub(" ", entry.summary).strip()[:2000],
-        text=text,
-        published=published,
-        language=detect_language(sample, hint=source.language or entry.language),
-        fetched_at=now,
-        entry_hash=entry_hash(entry),
-    )
-
-
-@dataclass(frozen=True)
-class Job:
-    """One entry to enrich: what the source said, and its article page when one was fetched."""
-
-    source: SourceConfig
-    entry: Entry
-    url: str
-    page: FetchResult | None
-    zone: str
-    now: datetime
-
-
-# An item, the watchlists it matched, and (when it matched any) its story evidence.
-Enriched = tuple[Item, tuple[Match, ...], Evidence]
-
-
 @dataclass(frozen=True)
 class Candidate:
     """An entry with a usable link, and the keys it is looked up and compared by."""
@@ -129,6 +83,51 @@ class Candidate:
     url: str  # canonical
     id: str
     hash: str  # `entry_hash`: a change means the item was updated
+
+
+def build_item(
+    source: SourceConfig,
+    candidate: Candidate,
+    article: Article | None,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Item:
+    entry = candidate.entry
+    title = _SPACE.sub(" ", entry.title or (article.title if article else "")).strip()
+    text = (article.text if article and article.text else entry.content or entry.summary).strip()
+    published = localize(entry.published, zone) or localize(
+        article.published if article else None, zone
+    )
+    sample = f"{title}\n{text[:3000]}"
+    return Item(
+        id=candidate.id,
+        url=candidate.url,
+        source=source.name,
+        guid=entry.guid,
+        title=title,
+        summary=_SPACE.sub(" ", entry.summary).strip()[:2000],
+        text=text,
+        published=published,
+        language=detect_language(sample, hint=source.language or entry.language),
+        fetched_at=now,
+        entry_hash=candidate.hash,
+    )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One entry to enrich: what the source said, and its article page when one was fetched."""
+
+    source: SourceConfig
+    candidate: Candidate
+    page: FetchResult | None
+    zone: str
+    now: datetime
+
+
+# An item, the watchlists it matched, and (when it matched any) its story evidence.
+Enriched = tuple[Item, tuple[Match, ...], Evidence]
 
 
 @dataclass(frozen=True)
@@ -192,8 +191,8 @@ def enrich(job: Job, matcher: Matcher) -> Enriched:
                 selector=job.source.content_selector,
             )
         except ParseError as exc:
-            logger.warning("source {}: article {}: {}", job.source.name, job.url, exc)
-    item = build_item(job.source, job.entry, job.url, article, zone=ZoneInfo(job.zone), now=job.now)
+            logger.warning("source {}: article {}: {}", job.source.name, job.candidate.url, exc)
+    item = build_item(job.source, job.candidate, article, zone=ZoneInfo(job.zone), now=job.now)
     matches = tuple(matcher.match(item))
     # Stories need evidence only of matched items (the others stand alone): found here, on
     # the enrichment cores, not in the polling process.
@@ -238,7 +237,7 @@ def _parse(
         enriched = tuple(
             None
             if needs_page(source, c.entry, ahead.min_chars)
-            else enrich(Job(source, c.entry, c.url, None, ahead.zone, ahead.now), matcher)
+            else enrich(Job(source, c, None, ahead.zone, ahead.now), matcher)
             for c in batch.candidates
         )
         batch = Batch(batch.candidates, batch.unusable, enriched)

@@ -15,7 +15,7 @@ import pytest
 
 from monitor import heap
 from monitor.config import SourceConfig
-from monitor.enrich import Ahead, Enriched, Enricher, Job, Parsed
+from monitor.enrich import Ahead, Enriched, Enricher, Job, Parsed, batch_of
 from monitor.errors import ParseError
 from monitor.models import Entry, FetchResult
 from monitor.watch.matcher import Matcher
@@ -32,17 +32,9 @@ def test_a_killed_worker_loses_no_entry_and_is_replaced(tmp_path: Path) -> None:
     matcher = Matcher.compile(load_watchlists(WATCHLISTS))
     source = SourceConfig(name="wire", kind="rss", url="http://127.0.0.1:9/feed.xml")
     title, body = KZ_PK["kk"]
-    jobs = [
-        Job(
-            source,
-            Entry(url=f"http://127.0.0.1:9/{n}", title=title, content=body),
-            f"http://127.0.0.1:9/{n}",
-            None,
-            "UTC",
-            datetime.now(UTC),
-        )
-        for n in range(3)
-    ]
+    entries = [Entry(url=f"http://127.0.0.1:9/{n}", title=title, content=body) for n in range(3)]
+    now = datetime.now(UTC)
+    jobs = [Job(source, c, None, "UTC", now) for c in batch_of(entries).candidates]
 
     async def scenario() -> None:
         enricher = Enricher(matcher, WATCHLISTS, processes=1)
@@ -136,7 +128,7 @@ def test_enriching_ahead_in_a_worker_gives_what_the_two_steps_give() -> None:
             # An entry shorter than `min_chars` waits for its article page instead.
             short = await enricher.parse(source, result, Ahead("UTC", now, 100))
             plain = await enricher.parse(source, result)
-            jobs = [Job(source, c.entry, c.url, None, "UTC", now) for c in plain.batch.candidates]
+            jobs = [Job(source, c, None, "UTC", now) for c in plain.batch.candidates]
             return ahead, short, await enricher.run(jobs)
         finally:
             enricher.close()

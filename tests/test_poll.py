@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.models import hex16
+from monitor.pipeline import Counts
 from tests.cli import corpus_dir, monitor, store_for
 from tests.localserver import LocalServer
 from tests.texts import KZ_PK, OTHER, long_html
@@ -279,3 +281,10 @@ def test_an_updated_item_updates_its_record_and_a_repeat_is_not_stored_twice(
     assert stored.item.title.endswith("(güncellendi)")
     assert "Ek bilgi." in stored.item.text
     assert len(list((corpus_dir(config) / "kz-pk").iterdir())) == 1
+
+
+def test_adding_counts_adds_every_field() -> None:
+    names = [f.name for f in dataclasses.fields(Counts)]
+    total = Counts(**{name: 1 for name in names})
+    total.add(Counts(**{name: n for n, name in enumerate(names, 2)}))
+    assert dataclasses.astuple(total) == tuple(range(3, 3 + len(names)))

@@ -631,10 +631,10 @@ class SqlStore(OutboxMixin):
                 results.append(self._save_item(conn, write.item, write.matches, write.alerts))
                 continue
             item = write.item
-            corpus_id = hex16(item.url) if item.url else item.id
             unique = _unique_matches_by_watchlist(write.matches)
             entries = [
-                self._allocate(conn, watchlist, item.id, corpus_id) for watchlist in sorted(unique)
+                self._allocate(conn, watchlist, item.id, item.corpus_id)
+                for watchlist in sorted(unique)
             ]
             alerts = list(write.alerts)
             if unique:
