@@ -100,6 +100,9 @@ class Fetcher:
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
     async def __aenter__(self) -> Fetcher:
+        # The usual client now, with its TLS context (CA bundle loaded: ~20 ms): start-up
+        # work, not the first poll's.
+        self._client(verify=True)
         return self
 
     async def __aexit__(
