@@ -201,6 +201,37 @@ def test_a_batch_joins_its_own_earlier_items_and_items_without_evidence_stand_al
     assert stored is not None and stored.story_id == results[0].story_id
 
 
+def test_facts_in_one_batch_see_every_report_and_an_update_between_them(
+    store: Store, matcher: Matcher
+) -> None:
+    """A story's first reports are read once per batch (all its items are inserted before
+    the first `facts`); an item updated in the same batch, between two `facts`, is seen
+    changed by the later one."""
+    policy = Recorder()
+    old = report(matcher, EVENT_A, "en", T0)
+    store.save_items([old], policy)
+    retitled = ItemWrite(
+        old.item.model_copy(update={"title": "Tokayev and Sharif sign a transit deal"}),
+        old.matches,
+        evidence=old.evidence,
+        alert=True,
+    )
+    later = [
+        report(matcher, EVENT_A, "ru", T0 + timedelta(minutes=1)),
+        report(matcher, EVENT_A, "kk", T0 + timedelta(minutes=2)),
+    ]
+    last = report(matcher, EVENT_A, "zh", T0 + timedelta(minutes=3))
+    del policy.facts[:]
+    results = store.save_items([*later, retitled, last], policy)
+    assert [r.status for r in results] == ["new", "new", "updated", "new"]
+    assert {r.story_id for r in results if r.status == "new"} == {old.item.id}
+    ids = [old.item.id, *(w.item.id for w in later), last.item.id]
+    for facts in policy.facts:  # each sees the whole story, oldest first
+        assert [r.item_id for r in facts.reports] == ids
+    titles = [{r.item_id: r.title for r in f.reports}[old.item.id] for f in policy.facts]
+    assert titles == [old.item.title] * 2 + [retitled.item.title]
+
+
 def test_a_republished_text_under_a_new_url_joins_its_story_marked_republished(
     store: Store, matcher: Matcher
 ) -> None:

@@ -628,6 +628,7 @@ class SqlStore(OutboxMixin):
         for write in batch:
             story = assigned.get(id(write))
             if story is None:
+                book.forget_reports()  # the item may change a report of a story read
                 results.append(self._save_item(conn, write.item, write.matches, write.alerts))
                 continue
             item = write.item

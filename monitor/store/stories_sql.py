@@ -63,6 +63,12 @@ _GROW = (
         evidence=sa.bindparam("b_evidence", type_=stories.c.evidence.type),
     )
 )
+# A story that gained an earlier report: its keys are found from its new first time.
+_MOVE_KEYS = (
+    sa.update(story_keys)
+    .where(story_keys.c.story_id == sa.bindparam("b_story"))
+    .values(first_at=sa.bindparam("b_first"))
+)
 _INSERT_STORY = sa.insert(stories)
 _INSERT_KEYS = sa.insert(story_keys)
 _SINGLETONS = sa.insert(stories).from_select(
@@ -145,6 +151,7 @@ class StoryBook:
         self._by_content: dict[str, str] = {}  # content hash -> story, for this batch
         self.singletons: list[str] = []  # items alone in their story: rows made by `flush`
         self._outlets: dict[tuple[str | None, str], str] = {}  # (url, source) -> outlet
+        self._heads: dict[str, tuple[Report, ...]] = {}  # story -> its first reports (`facts`)
 
     # --- joining ---
 
@@ -233,11 +240,7 @@ class StoryBook:
             },
         )
         if first_at != candidate.first_at:
-            self.conn.execute(
-                sa.update(story_keys)
-                .where(story_keys.c.story_id == story_id)
-                .values(first_at=first_at)
-            )
+            self.conn.execute(_MOVE_KEYS, {"b_story": story_id, "b_first": first_at})
         new_keys = set(cluster.keys(after)) - set(cluster.keys(before))
         self._insert_keys(story_id, sorted(new_keys), first_at)
 
@@ -260,21 +263,15 @@ class StoryBook:
         alerted = frozenset(self.conn.execute(_ALERTED, {"b_story": story_id}).scalars())
         story = self.conn.execute(_HEAD, {"b_story": story_id}).one()
         # A story can grow to hundreds of reports; the policy needs the first few (who else
-        # reported it, how fast it spread) and this item, not all of them.
-        rows = list(self.conn.execute(_REPORTS, {"b_story": story_id}))
-        if all(row.id != item.id for row in rows):
-            rows += self.conn.execute(_REPORT, {"b_item": item.id}).all()
-        reports = tuple(
-            Report(
-                item_id=row.id,
-                source=row.source,
-                outlet=self._outlet(row.url, row.source),
-                language=row.language,
-                dated_at=row.dated_at,
-                title=row.title,
-            )
-            for row in rows
-        )
+        # reported it, how fast it spread) and this item, not all of them. Read once per
+        # story in a batch: its items were all inserted before the first call.
+        reports = self._heads.get(story_id)
+        if reports is None:
+            rows = self.conn.execute(_REPORTS, {"b_story": story_id})
+            reports = self._heads[story_id] = tuple(self._report(row) for row in rows)
+        if all(report.item_id != item.id for report in reports):
+            rows = self.conn.execute(_REPORT, {"b_item": item.id})
+            reports += tuple(self._report(row) for row in rows)
         # What earlier reports met matters only to an item that meets a development itself.
         met = (
             frozenset(
@@ -294,6 +291,21 @@ class StoryBook:
             title=story.title,
             alerted=alerted,
             reports=reports,
+        )
+
+    def forget_reports(self) -> None:
+        """Call before an item row changes after the batch's inserts: the stories' first
+        reports are read again."""
+        self._heads.clear()
+
+    def _report(self, row: sa.Row[Any, Any, Any, Any, Any, Any]) -> Report:
+        return Report(
+            item_id=row.id,
+            source=row.source,
+            outlet=self._outlet(row.url, row.source),
+            language=row.language,
+            dated_at=row.dated_at,
+            title=row.title,
         )
 
     def _outlet(self, url: str | None, source: str) -> str:
