@@ -18,6 +18,7 @@ _FIGURE = re.compile(
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./]((?:19|20)\d\d)\b")
 _ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
 _SEPARATORS = re.compile(r"[ \u00a0\u202f,.]")
+_DIGIT = re.compile(r"\d")
 
 # Small whole numbers (days, counts) and years are in every report of anything.
 MIN_FIGURE = 100
@@ -30,12 +31,17 @@ def figures(text: str) -> set[str]:
     """Figures that can tell one event from another: dates written in digits (as ISO), and
     numbers of at least three digits or with a decimal part, years left out."""
     found: set[str] = set()
-    for day, month, year in _DAY_MONTH_YEAR.findall(text):
+    if _DIGIT.search(text) is None:  # one pass, where a text with digits takes five
+        return found
+    dates = _DAY_MONTH_YEAR.findall(text)
+    for day, month, year in dates:
         if 1 <= int(day) <= 31 and 1 <= int(month) <= 12:
             found.add(f"{year}-{int(month):02d}-{int(day):02d}")
-    for year, month, day in _ISO_DATE.findall(text):
+    iso = _ISO_DATE.findall(text)
+    for year, month, day in iso:
         found.add(f"{year}-{month}-{day}")
-    stripped = _ISO_DATE.sub(" ", _DAY_MONTH_YEAR.sub(" ", text))
+    stripped = _DAY_MONTH_YEAR.sub(" ", text) if dates else text
+    stripped = _ISO_DATE.sub(" ", stripped) if iso else stripped
     for raw in _FIGURE.findall(stripped):
         value = _figure_value(raw)
         if value is not None:
