@@ -94,6 +94,7 @@ _MARK_GROUPS = (
     ("azerbaijani", "əƏ"),
     ("kazakh_latin", "ǵńúáóŪūÑñÄä"),
 )
+_MARK_NAMES = tuple(name for name, _ in _MARK_GROUPS)
 _WORDS = re.compile(r"\w+")
 # A word with one of those letters, counted from its first one: linear, where a leading \w*
 # made the engine retry every word from every letter (~110 µs per 2,000 characters).
@@ -141,17 +142,15 @@ class _Letters:
         scripts, marks = _tables()
         codes = code_points(sample)
         inside = np.minimum(codes, _TABLE_SIZE - 1)
-        by_script = np.bincount(scripts.take(inside), minlength=len(_SCRIPTS) + 1)
+        # Counts as Python ints at once (`tolist`): indexing a numpy array per name cost more
+        # than the counting.
+        by_script = np.bincount(scripts.take(inside), minlength=len(_SCRIPTS) + 1).tolist()
         beyond = int(np.count_nonzero(codes >= _TABLE_SIZE))
-        self.script = {
-            name: int(by_script[number]) for number, name in enumerate(_SCRIPTS, start=1)
-        }
+        self.script = dict(zip(_SCRIPTS, by_script[1:], strict=True))
         self.script["other"] += beyond
-        self.any = bool(beyond or by_script[1:].any())
-        by_mark = np.bincount(marks.take(inside), minlength=len(_MARK_GROUPS) + 1)
-        self.mark = {
-            name: int(by_mark[number]) for number, (name, _) in enumerate(_MARK_GROUPS, start=1)
-        }
+        self.any = any(by_script[1:]) or beyond > 0
+        by_mark = np.bincount(marks.take(inside), minlength=len(_MARK_GROUPS) + 1).tolist()
+        self.mark = dict(zip(_MARK_NAMES, by_mark[1:], strict=True))
 
 
 @cache
