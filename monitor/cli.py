@@ -101,7 +101,9 @@ def _date(value: str | None, option: str) -> datetime | None:
 async def _deliver(ctx: Context) -> None:
     senders = build_channels(ctx.settings.alerts)
     if senders:
-        await deliver_due(ctx.store, senders, now=utcnow(), settings=ctx.settings.alerts)
+        await deliver_due(
+            ctx.store, senders, now=utcnow(), settings=ctx.settings.alerts, worker=ctx.worker
+        )
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -429,6 +431,7 @@ def alert_test(
             {n: senders[n] for n in names},
             now=utcnow(),
             settings=ctx.settings.alerts,
+            worker=ctx.worker,
         )
 
     report = _with_context(loaded, work)

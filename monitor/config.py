@@ -340,7 +340,9 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_json: bool = Field(False, description="one JSON object per log line")
-    worker_id: str = Field("", description="name of this worker for leases; empty means host:pid")
+    worker_id: str = Field(
+        "", description="name of this worker in leases and outbox claims; empty means host:pid"
+    )
     cpu_workers: int = Field(
         -1,
         ge=-1,

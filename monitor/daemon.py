@@ -56,6 +56,7 @@ class Daemon:
                 self.senders,
                 now=self.ctx.clock(),
                 settings=self.ctx.settings.alerts,
+                worker=self.ctx.worker,
             )
         )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,28 @@ def test_alert_test_reaches_the_channel(server: LocalServer, tmp_path: Path) -> 
     assert len(hooks) == 1 and b"monitor test alert" in hooks[0]
     unknown = monitor(config, "alert-test", "--channel", "nope")
     assert unknown.exit_code == 2 and "nope" in unknown.output
+
+
+def test_alerts_are_claimed_under_the_configured_worker_id(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """With `worker_id` set (workers sharing one database), outbox rows are claimed under
+    that name, as source leases are, not under host:pid."""
+    owners: list[str | None] = []
+    database = tmp_path / "data" / "monitor.db"
+
+    def receive(request: Request) -> Response:
+        with sqlite3.connect(database) as conn:  # the claim, while the alert is in flight
+            owners.extend(row[0] for row in conn.execute("SELECT claim_owner FROM outbox"))
+        return Response(200, b"ok")
+
+    server.route("/hook", handler=receive)
+    hook = server.url("/hook")
+    channel = f'[alerts.channels.team]\ntype = "slack"\nwebhook_url = "{hook}"\n'
+    config = workspace(tmp_path, [], settings=channel)
+    result = monitor(config, "alert-test", env={"MONITOR_WORKER_ID": "edge-7"})
+    assert result.exit_code == 0, result.output
+    assert owners == ["edge-7"]
 
 
 def test_json_logs_by_a_setting(server: LocalServer, tmp_path: Path) -> None:
