@@ -249,6 +249,10 @@ PLUS5 = timezone(timedelta(hours=5))
         ("2026-02-04", None, datetime(2026, 2, 4)),
         ("Sat, 21 Mar 2026 01:30:00 +0500", None, datetime(2026, 3, 21, 1, 30, tzinfo=PLUS5)),
         ("Sat, 21 Mar 2026 01:30:00 PKT", "en", datetime(2026, 3, 21, 1, 30, tzinfo=PLUS5)),
+        # "CST": China Standard Time in a Chinese feed, US Central elsewhere (RFC 822).
+        ("Wed, 04 Feb 2026 18:27:00 CST", "zh", datetime(2026, 2, 4, 10, 27, tzinfo=UTC)),
+        ("Wed, 04 Feb 2026 18:27:00 CST", "zh-CN", datetime(2026, 2, 4, 10, 27, tzinfo=UTC)),
+        ("Wed, 04 Feb 2026 18:27:00 CST", "en", datetime(2026, 2, 5, 0, 27, tzinfo=UTC)),
         ("Sat, 21 Mar 2026 01:30:00", None, datetime(2026, 3, 21, 1, 30)),
         ("Sat, 21 Mar 2026 01:30:00 -0000", None, datetime(2026, 3, 21, 1, 30, tzinfo=UTC)),
         ("1771234567", None, datetime(2026, 2, 16, 9, 36, 7, tzinfo=UTC)),

@@ -39,7 +39,7 @@ _MONTHS = {
 }
 _ZONE_NAME = re.compile(r"\s([A-Z]{2,5})$")
 # Zone abbreviations of the region that email.utils does not know (it knows the US ones, UT,
-# GMT and Z). "CST" stays email.utils's US Central although a Chinese site may mean +08:00.
+# GMT and Z). "CST" is email.utils's US Central, except in Chinese (below).
 _ZONES = {
     "MSK": "+0300",
     "TRT": "+0300",
@@ -58,6 +58,8 @@ _ZONES = {
     "BST": "+0100",
     "WIB": "+0700",
 }
+# In a date of a Chinese feed or page (by its language) "CST" is China Standard Time.
+_CHINESE_ZONES = {**_ZONES, "CST": "+0800"}
 # Longer text is not a date; dateparser's cost grows with length.
 _MAX_CHARS = 120
 _EPOCH_RANGE = (datetime(1995, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -91,7 +93,7 @@ def parse_date(text: str, language: str | None) -> datetime | None:
         if found is not None:
             return found
     if _RFC822.match(text):
-        found = _rfc822(text)
+        found = _rfc822(text, _CHINESE_ZONES if (language or "").startswith("zh") else _ZONES)
         if found is not None:
             return found
     return _dateparser(text, _languages(language))
@@ -113,7 +115,7 @@ def _iso(text: str) -> datetime | None:
         return None
 
 
-def _rfc822(text: str) -> datetime | None:
+def _rfc822(text: str, zones: dict[str, str]) -> datetime | None:
     common = _RFC822_COMMON.match(text)
     if common:
         day, month, year, hour, minute, second, sign, zone_h, zone_m = common.groups()
@@ -127,8 +129,8 @@ def _rfc822(text: str) -> datetime | None:
             except ValueError:
                 return None
     zone = _ZONE_NAME.search(text)
-    if zone and zone.group(1) in _ZONES:
-        text = text[: zone.start(1)] + _ZONES[zone.group(1)]
+    if zone and zone.group(1) in zones:
+        text = text[: zone.start(1)] + zones[zone.group(1)]
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
