@@ -29,6 +29,7 @@ from monitor.watch.watchlists import (
     load_watchlists,
 )
 from tests import visit_texts
+from tests.rules import random_rule
 
 WATCHLISTS = Path(__file__).resolve().parent.parent / "watchlists"
 VISIT = "sharif-visit-kazakhstan"
@@ -302,29 +303,10 @@ def test_a_sentence_node_explains_what_no_sentence_holds(tmp_path: Path) -> None
 NAMES = {"alpha": "Alpha", "beta": "Beta", "gamma": "Gamma", "delta": "Delta"}
 
 
-def _random_entity_or_any(rng: random.Random) -> object:
-    if rng.random() < 0.3:
-        return {"any": rng.sample(sorted(NAMES), 2)}
-    return rng.choice(sorted(NAMES))
-
-
-def _random_rule(rng: random.Random, depth: int) -> object:
-    roll = rng.random()
-    if depth == 0 or roll < 0.25:
-        entity = rng.choice(sorted(NAMES))
-        return entity if rng.random() < 0.6 else {"entity": entity, "min_score": rng.choice([1, 3])}
-    if roll < 0.45:
-        terms = [_random_entity_or_any(rng) for _ in range(rng.randint(2, 3))]
-        return {"near": terms, "within": rng.randint(1, 5)}
-    if roll < 0.6:
-        return {"sentence": _random_rule(rng, depth - 1)}
-    children = [_random_rule(rng, depth - 1) for _ in range(rng.randint(1, 3))]
-    if roll < 0.7:
-        return {"none": children}
-    node: dict[str, object] = {"all" if roll < 0.85 else "any": children}
-    if rng.random() < 0.3:
-        node["min_score"] = rng.choice([1, 2, 4])
-    return node
+def _rule(rng: random.Random) -> object:
+    return random_rule(
+        rng, 3, sorted(NAMES), where=False, any_in_near=True, sentence=True, at_least=False
+    )
 
 
 def _random_text(rng: random.Random, sentences: int) -> str:
@@ -352,9 +334,9 @@ def test_match_agrees_with_explain_on_random_rules_and_developments(tmp_path: Pa
             "name": f"w{number:02d}",
             "title": "W",
             "weights": {"body": rng.choice([1, 0.5]), "in_list": rng.choice([0, 1])},
-            "rule": _random_rule(rng, 3),
+            "rule": _rule(rng),
             "developments": [
-                {"id": f"d{index}", "title": "D", "rule": _random_rule(rng, 3)}
+                {"id": f"d{index}", "title": "D", "rule": _rule(rng)}
                 for index in range(rng.randint(0, 3))
             ],
         }

@@ -11,6 +11,7 @@ import yaml
 from monitor.models import Hit, Item
 from monitor.watch.matcher import LEAD_CHARS, Explanation, Matcher, fields
 from monitor.watch.watchlists import load_watchlists
+from tests.rules import random_rule
 
 WATCHLISTS = Path(__file__).resolve().parent.parent / "watchlists"
 
@@ -490,35 +491,6 @@ def test_no_watchlist_entities_no_hits(tmp_path: Path) -> None:
 NAMES = {"alpha": "Alpha", "beta": "Beta", "gamma": "Gamma", "delta": "Delta", "epsilon": "Epsilon"}
 
 
-def _random_rule(rng: random.Random, depth: int) -> object:
-    entity = rng.choice(sorted(NAMES))
-    roll = rng.random()
-    if depth == 0 or roll < 0.3:
-        if rng.random() < 0.5:
-            return entity
-        term: dict[str, object] = {"entity": entity}
-        if rng.random() < 0.5:
-            term["where"] = rng.choice(["title", "lead", "anywhere"])
-        if rng.random() < 0.5:
-            term["min_score"] = rng.choice([1, 2, 3, 4.5])
-        return term
-    if roll < 0.4:
-        near: dict[str, object] = {"near": rng.sample(sorted(NAMES), rng.randint(2, 3))}
-        near["within"] = rng.randint(1, 6)
-        if rng.random() < 0.3:
-            near["min_score"] = rng.choice([2, 4])
-        return near
-    children = [_random_rule(rng, depth - 1) for _ in range(rng.randint(1, 4))]
-    if roll < 0.55:
-        return {"none": children}
-    node: dict[str, object] = {"all" if roll < 0.75 else "any": children}
-    if rng.random() < 0.4:
-        node["min_score"] = rng.choice([1, 2, 3, 5])
-    if "any" in node and rng.random() < 0.4:
-        node["at_least"] = rng.randint(1, len(children))
-    return node
-
-
 def _random_text(rng: random.Random, sentences: int) -> str:
     words = ["the", "minister", "said", "talks", "trade", "and", "of", "port", "rail"]
     out = []
@@ -553,7 +525,7 @@ def test_match_agrees_with_explain_on_random_rules(tmp_path: Path) -> None:
             "in_list": rng.choice([0, 0.5, 1, 2]),
         }
         spec: dict[str, object] = {"name": f"w{number:02d}", "title": "W", "weights": weights}
-        spec["rule"] = _random_rule(rng, 3)
+        spec["rule"] = random_rule(rng, 3, sorted(NAMES))
         (directory / f"w{number:02d}.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     matcher = Matcher.compile(load_watchlists(directory))
     matched_any = 0

@@ -34,6 +34,7 @@ from monitor.watch.matcher import (
     _suffix_ok,
 )
 from monitor.watch.watchlists import Watchlist, load_watchlists
+from tests.rules import random_rule
 from tests.test_normalize import _reference
 
 WATCHLISTS = Path(__file__).resolve().parent.parent / "watchlists"
@@ -218,41 +219,6 @@ _NAMES = {
 }
 
 
-def _random_rule(rng: random.Random, depth: int) -> object:
-    entity = rng.choice(sorted(_NAMES))
-    roll = rng.random()
-    if depth == 0 or roll < 0.3:
-        if rng.random() < 0.5:
-            return entity
-        term: dict[str, object] = {"entity": entity}
-        if rng.random() < 0.5:
-            term["where"] = rng.choice(["title", "lead", "anywhere"])
-        if rng.random() < 0.5:
-            term["min_score"] = rng.choice([1, 2, 3, 4.5])
-        return term
-    if roll < 0.5:
-        first: object = rng.choice(sorted(_NAMES))
-        if rng.random() < 0.3:
-            first = {"any": rng.sample(sorted(_NAMES), 2)}
-        near: dict[str, object] = {"near": [first, rng.choice(sorted(_NAMES))]}
-        near["within"] = rng.randint(1, 4)
-        near["within_chars"] = rng.randint(1, 6)
-        if rng.random() < 0.3:
-            near["min_score"] = rng.choice([2, 4])
-        return near
-    if roll < 0.55:
-        return {"sentence": _random_rule(rng, depth - 1)}
-    children = [_random_rule(rng, depth - 1) for _ in range(rng.randint(1, 4))]
-    if roll < 0.65:
-        return {"none": children}
-    node: dict[str, object] = {"all" if roll < 0.8 else "any": children}
-    if rng.random() < 0.4:
-        node["min_score"] = rng.choice([1, 2, 3, 5])
-    if "any" in node and rng.random() < 0.4:
-        node["at_least"] = rng.randint(1, len(children))
-    return node
-
-
 def _random_item(rng: random.Random) -> Item:
     """Sentences in English and Chinese, the names close together or far apart, some in
     lists ("Alpha, Beta, Gamma and Delta")."""
@@ -288,7 +254,9 @@ def _random_matcher(tmp_path: Path, seed: int, count: int) -> Matcher:
             "in_list": rng.choice([0, 0.5, 1, 2]),
         }
         spec = {"name": f"w{number:02d}", "title": "W", "weights": weights}
-        spec["rule"] = _random_rule(rng, 3)
+        spec["rule"] = random_rule(
+            rng, 3, sorted(_NAMES), any_in_near=True, within_chars=True, sentence=True
+        )
         (directory / f"w{number:02d}.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     return Matcher.compile(load_watchlists(directory))
 
