@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import random
 import socket
+import ssl
 import threading
 import tracemalloc
 import zlib
@@ -15,6 +16,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+import trustme
 
 from monitor.config import HttpSettings
 from monitor.errors import FetchError, TooLargeError, TransientFetchError
@@ -265,6 +267,30 @@ def test_connection_refused_is_transient_and_names_the_source() -> None:
     assert url in str(caught.value)
     assert isinstance(caught.value.__cause__, Exception)
     assert len(sleep.delays) == 1
+
+
+def test_an_untrusted_certificate_is_permanent_unless_the_source_accepts_it() -> None:
+    """A certificate the trust store does not know fails the same way on every retry: a
+    permanent error that says so, sent once; `verify_tls = false` accepts it."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = LocalServer(tls=context).start()
+    try:
+        url = server.route("/feed.xml", FEED, content_type="application/rss+xml")
+        assert url.startswith("https://")
+        sleep = SleepRecorder()
+        with pytest.raises(FetchError) as caught:
+            fetch(HttpSettings(retries=3), url, sleep=sleep)
+        assert not isinstance(caught.value, TransientFetchError)
+        assert "certificate not trusted" in str(caught.value) and url in str(caught.value)
+        assert sleep.delays == []  # not retried
+        assert server.requests_to("/feed.xml") == []  # no request got past the handshake
+
+        accepted = fetch(HttpSettings(retries=3), url, verify_tls=False)
+        assert accepted.status == 200 and accepted.content == FEED.encode("utf-8")
+    finally:
+        server.stop()
 
 
 def test_a_stalled_response_times_out_as_transient(server: LocalServer) -> None:

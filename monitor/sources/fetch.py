@@ -5,7 +5,8 @@
                                                    (after `retries`), or a Retry-After too long
                                                    to wait here: the scheduler defers the source
                -> TooLargeError                    the decompressed body passed `max_bytes`
-               -> FetchError                       other 4xx, redirect limit, bad URL
+               -> FetchError                       other 4xx, redirect limit, bad URL,
+                                                   an untrusted TLS certificate
 
 Every httpx exception is mapped here (`raise ... from exc`), so callers never import httpx.
 Bodies are read raw and inflated by this module, a bounded amount at a time, because httpx's own
@@ -21,6 +22,7 @@ import importlib.util
 import logging
 import math
 import random
+import ssl
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -345,12 +347,30 @@ async def _discard(response: httpx.Response) -> None:
 
 def _map_error(exc: httpx.HTTPError | httpx.InvalidURL, source: str, url: str) -> FetchError:
     detail = str(exc) or "no detail"
+    untrusted = _certificate_error(exc)
+    if untrusted is not None:
+        # Not transient: retrying gets the same certificate. The source backs off and is
+        # reported; `verify_tls = false` in its configuration is the way to accept it.
+        reason = untrusted.verify_message or untrusted.reason or str(untrusted)
+        return FetchError(source, f"GET {url}: TLS certificate not trusted ({reason})")
     if isinstance(exc, httpx.TimeoutException):
         return TransientFetchError(source, f"GET {url}: timed out ({type(exc).__name__})")
     if isinstance(exc, httpx.NetworkError | httpx.ProxyError | httpx.RemoteProtocolError):
         # Connection refused or reset, DNS failure, or the peer hung up mid-response.
         return TransientFetchError(source, f"GET {url}: {type(exc).__name__}: {detail}")
     return FetchError(source, f"GET {url}: {type(exc).__name__}: {detail}")
+
+
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind an httpx error, if that is what it was."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 class _Overflow(Exception):
