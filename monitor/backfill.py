@@ -4,7 +4,10 @@ Listing pages are followed through their pagination, sitemap indexes into their 
 feeds through RFC 5005 paged/archived links. Every page goes through the same `ingest` as a poll,
 with alerts off, so a second run stores nothing new (idempotent). The walk of each source is
 checkpointed in the store after every page (`cursors`), so a killed backfill resumes where it
-stopped; a finished walk clears its checkpoint.
+stopped; a finished walk clears its checkpoint. The new matches found so far are checkpointed
+too, so that the digest of a resumed `backfill --alert` names those the killed run found (a
+kill between a page's save and its checkpoint can still leave that page's out: the resumed
+walk finds its items stored already).
 """
 
 from __future__ import annotations
@@ -55,7 +58,16 @@ class BackfillReport:
 
 
 def cursor_key(source: str, since: datetime, until: datetime | None) -> str:
-    return f"backfill:{source}:{since.isoformat()}:{until.isoformat() if until else '-'}"
+    return f"backfill:{source}:{_window(since, until)}"
+
+
+def finds_key(since: datetime, until: datetime | None) -> str:
+    """Where the new matches of a backfill over this window are kept until it ends."""
+    return f"backfill-found:{_window(since, until)}"
+
+
+def _window(since: datetime, until: datetime | None) -> str:
+    return f"{since.isoformat()}:{until.isoformat() if until else '-'}"
 
 
 async def backfill(
@@ -68,18 +80,43 @@ async def backfill(
     progress: Progress | None = None,
 ) -> BackfillReport:
     report = BackfillReport()
-    found: list[Found] = []
+    finds = _Finds(ctx, finds_key(since, until))
     chosen = [ctx.sources[n] for n in names] if names else list(ctx.sources.values())
     for source in chosen:
         if not source.enabled:
             continue
         with may_save(ctx):
-            report.sources.append(await _walk(ctx, source.name, since, until, found, progress))
+            report.sources.append(await _walk(ctx, source.name, since, until, finds, progress))
     if alert:
         report.digests = queue_digest(
-            ctx, f"Backfill since {since.date().isoformat()}: new matches", found
+            ctx, f"Backfill since {since.date().isoformat()}: new matches", finds.found
         )
+    finds.clear()
     return report
+
+
+class _Finds:
+    """The new matches of one backfill, kept in the store (a cursor) as they are found."""
+
+    def __init__(self, ctx: Context, key: str) -> None:
+        self.ctx = ctx
+        self.key = key
+        self.found: list[Found] = []
+        saved = ctx.store.get_cursor(key)
+        for item_id, watchlist in json.loads(saved) if saved else []:
+            stored = ctx.store.find_item(item_id)
+            match = next(
+                (m for m in (stored.matches if stored else ()) if m.watchlist == watchlist), None
+            )
+            if stored is not None and match is not None:
+                self.found.append(Found(stored.item, match, stored.story_id or stored.item.id))
+
+    def save(self) -> None:
+        pairs = [[one.item.id, one.match.watchlist] for one in self.found]
+        self.ctx.store.set_cursor(self.key, json.dumps(pairs) if pairs else None)
+
+    def clear(self) -> None:
+        self.ctx.store.set_cursor(self.key, None)
 
 
 async def _walk(
@@ -87,7 +124,7 @@ async def _walk(
     name: str,
     since: datetime,
     until: datetime | None,
-    found: list[Found],
+    finds: _Finds,
     progress: Progress | None,
 ) -> SourceBackfill:
     source = ctx.sources[name]
@@ -115,9 +152,12 @@ async def _walk(
             logger.warning("backfill {}: {}: {}", name, url, exc)
             queue.pop(0)
             continue
+        before = len(finds.found)
         counts = await ingest(
-            ctx, source, parsed.batch, alert=False, since=since, until=until, found=found
+            ctx, source, parsed.batch, alert=False, since=since, until=until, found=finds.found
         )
+        if len(finds.found) > before:
+            finds.save()  # before the page's checkpoint (see the module docstring)
         result.counts.add(counts)
         result.pages += 1
         queue.pop(0)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from monitor.backfill import finds_key
 from tests.cli import REPO, monitor, store_for
 from tests.localserver import LocalServer
-from tests.texts import KZ_PK, long_html
+from tests.texts import KZ_PK, OTHER, long_html
 from tests.workspace import source_toml, workspace
 
 MONTHS = ["января", "февраля", "марта"]
@@ -28,10 +32,11 @@ def _listing(server: LocalServer, page: int) -> str:
     return f"<html><body>{''.join(cards)}{nav}</body></html>"
 
 
-def _site(server: LocalServer) -> None:
-    title, body = KZ_PK["ru"]
+def _site(server: LocalServer, matching_pages: set[int] = frozenset({1, 2, 3})) -> None:
+    """Three listing pages of three reports; those on `matching_pages` match kz-pk."""
     for page in (1, 2, 3):
         server.route(f"/ru/events?page={page}", _listing(server, page))
+        title, body = KZ_PK["ru"] if page in matching_pages else OTHER["ru"]
         for n in range(3):
             server.route(
                 f"/ru/event-{page}-{n}",
@@ -41,7 +46,7 @@ def _site(server: LocalServer) -> None:
     server.route("/ru/events", _listing(server, 1))
 
 
-def _config(server: LocalServer, tmp_path: Path) -> Path:
+def _config(server: LocalServer, tmp_path: Path, settings: str = "") -> Path:
     return workspace(
         tmp_path,
         [
@@ -54,6 +59,7 @@ def _config(server: LocalServer, tmp_path: Path) -> Path:
                 listing={"item": "div.card", "link": "h3 a", "date": "h5", "next_page": "a.next"},
             )
         ],
+        settings=settings,
     )
 
 
@@ -79,17 +85,20 @@ def test_backfill_walks_pages_down_to_since_and_is_idempotent(
     assert store_for(config).count_items() == count
 
 
+# Runs `monitor backfill` (argv[2:] added) and SIGKILLs it once the first page's checkpoint
+# is written.
 KILL_AFTER_FIRST_PAGE = """
 import os, signal, sys
 from monitor.store import sql
 real = sql.SqlStore.set_cursor
 def dying(self, key, value):
     real(self, key, value)
-    if value is not None:
+    if value is not None and key.startswith("backfill:"):
         os.kill(os.getpid(), signal.SIGKILL)
 sql.SqlStore.set_cursor = dying
 from monitor.cli import app
-app(["--config", sys.argv[1], "backfill", "--since", "2026-01-01"], prog_name="monitor")
+app(["--config", sys.argv[1], "backfill", "--since", "2026-01-01", *sys.argv[2:]],
+    prog_name="monitor")
 """
 
 
@@ -111,6 +120,39 @@ def test_a_killed_backfill_resumes_where_it_stopped(server: LocalServer, tmp_pat
     assert result.exit_code == 0, result.output
     assert _first_page_hits(server) == 1  # page 1 was not walked again
     assert store_for(config).count_items() == 9
+
+
+def test_a_resumed_backfill_alert_digest_names_what_the_killed_run_found(
+    server: LocalServer, hooks: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """Only the first page's reports match; the run that found them is killed after that
+    page. The resumed `backfill --alert` finds nothing new, yet its digest names them."""
+    _site(server, matching_pages={1})
+    hook = server.url("/hook")
+    config = _config(
+        server,
+        tmp_path,
+        settings=f'[alerts.channels.team]\ntype = "slack"\nwebhook_url = "{hook}"\n',
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_FIRST_PAGE, str(config), "--alert"],
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+    assert hooks == []
+
+    result = monitor(config, "backfill", "--since", "2026-01-01", "--alert")
+    assert result.exit_code == 0, result.output
+    assert _first_page_hits(server) == 1  # page 1 was not walked again
+    assert len(hooks) == 1  # one digest
+    digest = json.dumps(hooks[0], ensure_ascii=False)
+    assert "Событие 1." in digest and "Событие 2." not in digest  # the listing's titles
+    store = store_for(config)
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    assert store.get_cursor(finds_key(since, None)) is None  # done with
 
 
 def _first_page_hits(server: LocalServer) -> int:
