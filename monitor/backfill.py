@@ -113,7 +113,7 @@ class _Finds:
 
     def save(self) -> None:
         pairs = [[one.item.id, one.match.watchlist] for one in self.found]
-        self.ctx.store.set_cursor(self.key, json.dumps(pairs) if pairs else None)
+        self.ctx.store.set_cursor(self.key, json.dumps(pairs))
 
     def clear(self) -> None:
         self.ctx.store.set_cursor(self.key, None)

@@ -253,8 +253,7 @@ def _corpus_from_row(row: sa.Row[Any]) -> CorpusEntry:
 _LOOKUP = sa.select(items.c.id, items.c.url, items.c.content_hash, items.c.entry_hash).where(
     sa.or_(items.c.id == sa.bindparam("b_id"), items.c.url == sa.bindparam("b_url"))
 )
-_INSERT_ITEM = sa.insert(items)
-_INSERT_ITEMS = BulkInsert(items)  # a batch of new items, the bulk of a first poll
+_INSERT_ITEMS = BulkInsert(items)  # new items: every insert into `items` goes through it
 _UPDATE_ITEM = sa.update(items).where(items.c.id == sa.bindparam("b_id"))
 _DELETE_MATCHES = sa.delete(matches).where(matches.c.item_id == sa.bindparam("b_id"))
 _CORPUS_OF = sa.select(corpus.c.watchlist).where(corpus.c.item_id == sa.bindparam("b_id"))
@@ -671,7 +670,7 @@ class SqlStore(OutboxMixin):
         if stored is None:  # only when a concurrent writer removed it between two looks
             book = self._book(conn, None)
             book.assign(item, Evidence())
-            conn.execute(_INSERT_ITEM, values | {"story_id": item.id})
+            _INSERT_ITEMS(conn, [_item_row(item, item.id)])
             book.flush()
             status, item_id, url = "new", item.id, item.url
         elif stored.content_hash == values["content_hash"]:
