@@ -39,7 +39,7 @@ from monitor.models import (
 )
 from monitor.sources.extract import extract_article
 from monitor.sources.pages import parse_page
-from monitor.stories.evidence import evidence_of
+from monitor.stories.evidence import evidence_from
 from monitor.text.language import detect_language
 from monitor.urls import canonical_url
 from monitor.watch.matcher import Matcher
@@ -193,10 +193,10 @@ def enrich(job: Job, matcher: Matcher) -> Enriched:
         except ParseError as exc:
             logger.warning("source {}: article {}: {}", job.source.name, job.candidate.url, exc)
     item = build_item(job.source, job.candidate, article, zone=ZoneInfo(job.zone), now=job.now)
-    matches = tuple(matcher.match(item))
+    found, mentioned = matcher.match_mentioned(item)
     # Stories need evidence only of matched items (the others stand alone): found here, on
-    # the enrichment cores, not in the polling process.
-    return item, matches, evidence_of(item, matcher) if matches else _NO_EVIDENCE
+    # the enrichment cores, not in the polling process, from the matcher's own scan.
+    return item, tuple(found), evidence_from(item, mentioned) if found else _NO_EVIDENCE
 
 
 # One object for every unmatched item, so that a batch of them crosses to the polling process

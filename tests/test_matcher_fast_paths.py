@@ -14,14 +14,17 @@ with not a single result changed).
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+import monitor.stories.evidence as evidence_module
 import monitor.watch.matcher as matcher_module
-from monitor.models import Hit, Item
+from monitor.models import Evidence, Hit, Item
+from monitor.stories.evidence import evidence_from, evidence_of, figures
 from monitor.text.normalize import fold_key, word_end
 from monitor.watch.matcher import (
     _APOSTROPHES,
@@ -32,6 +35,7 @@ from monitor.watch.matcher import (
     _make_match,
     _same_case,
     _suffix_ok,
+    fields,
 )
 from monitor.watch.watchlists import Watchlist, load_watchlists
 from tests.rules import random_rule
@@ -195,6 +199,62 @@ def test_scan_finds_what_a_reference_scanner_finds(matcher: Matcher) -> None:
         assert all(h.surface == text[h.start : h.end] for h in found_all)
         hits += len(found)
     assert hits > 1000  # the texts do name the entities
+
+
+def _evidence_by_two_scans(item: Item, matcher: Matcher, cap: int) -> Evidence:
+    """Evidence as it was built before the matcher's own scan was reused: the title and
+    the body scanned apart, a body mention in the lead when it starts there."""
+    texts = fields(item)
+    title, body = texts["title"], texts["body"]
+    entities: dict[str, None] = {}
+    lead: set[str] = set()
+    for hit in matcher.scan(title, "title"):
+        entities.setdefault(hit.entity, None)
+        lead.add(hit.entity)
+    for hit in matcher.scan(body, "body"):
+        entities.setdefault(hit.entity, None)
+        if hit.start < len(texts["lead"]):
+            lead.add(hit.entity)
+    kept = list(entities)[:cap]
+    return Evidence(
+        entities=frozenset(kept),
+        lead_entities=frozenset(lead & set(kept)),
+        numbers=frozenset(figures(f"{title}\n{body}")),
+    )
+
+
+@pytest.mark.parametrize("cap", [evidence_module.MAX_ENTITIES, 3])
+def test_evidence_from_the_match_scan_is_that_of_two_scans(
+    matcher: Matcher, cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also with a cap of 3 entities, which keeps the first three named."""
+    monkeypatch.setattr(evidence_module, "MAX_ENTITIES", cap)
+    texts = _texts(WATCHLISTS, 300, 20261124)
+    rng = random.Random(7)
+    past_lead = capped = 0
+    for number, text in enumerate(texts):
+        cut = rng.randrange(len(text) + 1)
+        title, body = text[:cut].replace("\n", " "), text[cut:]
+        summary = "" if rng.random() < 0.5 else body[: rng.randrange(len(body) + 1)]
+        item = Item(
+            id=f"{number:016x}",
+            url=f"https://example.org/{number}",
+            source="test",
+            title=title,
+            summary=summary,
+            text=body,
+            language="en",
+            fetched_at=datetime(2026, 11, 24, tzinfo=UTC),
+        )
+        matches, mentioned = matcher.match_mentioned(item)
+        expected = _evidence_by_two_scans(item, matcher, cap)
+        assert evidence_from(item, mentioned) == expected, text
+        assert evidence_of(item, matcher) == expected, text
+        assert matches == matcher.match(item)
+        past_lead += expected.lead_entities != expected.entities
+        capped += len(mentioned.entities) > cap
+    # Some items name entities only past the lead; with the small cap, some name more.
+    assert (capped if cap == 3 else past_lead) > 10
 
 
 def test_the_finder_holds_every_alias_key(matcher: Matcher) -> None:

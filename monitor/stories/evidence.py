@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from monitor.models import Evidence, Item
-from monitor.watch.matcher import Matcher, fields
+from monitor.watch.matcher import Matcher, Mentioned, fields
 
 # A figure: digits with group separators or a decimal part (1,000  1 000  2.5  2,5).
 _FIGURE = re.compile(
@@ -71,21 +71,16 @@ def _whole(number: int) -> str | None:
 
 def evidence_of(item: Item, matcher: Matcher) -> Evidence:
     """The item's evidence, from every entity the compiled watchlists know."""
+    return evidence_from(item, matcher.mentioned(item))
+
+
+def evidence_from(item: Item, mentioned: Mentioned) -> Evidence:
+    """The item's evidence, from what the matcher found it mentions (`Matcher.mentioned`, or
+    `Matcher.match_mentioned` along with its matches)."""
+    kept = mentioned.entities[:MAX_ENTITIES]
     texts = fields(item)
-    title, body = texts["title"], texts["body"]
-    lead_end = len(texts["lead"])
-    entities: dict[str, None] = {}
-    lead: set[str] = set()
-    for hit in matcher.scan(title, "title"):
-        entities.setdefault(hit.entity, None)
-        lead.add(hit.entity)
-    for hit in matcher.scan(body, "body"):
-        entities.setdefault(hit.entity, None)
-        if hit.start < lead_end:
-            lead.add(hit.entity)
-    kept = list(entities)[:MAX_ENTITIES]
     return Evidence(
         entities=frozenset(kept),
-        lead_entities=frozenset(lead & set(kept)),
-        numbers=frozenset(figures(f"{title}\n{body}")),
+        lead_entities=mentioned.lead.intersection(kept),
+        numbers=frozenset(figures(f"{texts['title']}\n{texts['body']}")),
     )

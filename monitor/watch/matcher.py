@@ -58,6 +58,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice, pairwise
+from typing import NamedTuple
 
 from monitor.models import FieldName, Hit, Item, Match, Priority
 from monitor.text.normalize import (
@@ -441,12 +442,20 @@ _FIELD_INDEX: dict[FieldName, int] = {"title": 0, "lead": 1, "body": 2}
 _NOT_LISTED = (0, 0, 0)
 
 
+class Mentioned(NamedTuple):
+    """The entities an item mentions, of those the watchlists' rules name."""
+
+    entities: tuple[str, ...]  # in order of first mention: the title's, then the body's
+    lead: frozenset[str]  # mentioned in the title, or starting within the body's lead
+
+
 class _Mentions:
     """One item's mentions, by entity: counts per field at once; Hit objects, and the test
     for an enumeration, only for the entities a rule asks about (the test is what a
     watchlist weighing listed names differently costs, so each mention takes it once)."""
 
     __slots__ = (
+        "_first",
         "_found",
         "_in_list",
         "_listed",
@@ -471,7 +480,21 @@ class _Mentions:
         self._listed: dict[str, tuple[int, int, int]] = {}
         self._in_list: dict[tuple[bool, int], bool] = {}
         self._sentences: _Sentences | None = None
+        self._first = found  # what the watchlists' rules name (see `mentioned`)
         self.add(found)
+
+    def mentioned(self) -> Mentioned:
+        """The entities the rules name that the title and body mention (not those only
+        developments name, added later)."""
+        cut = len(self.texts["title"]) + len(_JOIN)
+        lead_end = self.lead_end
+        entities: dict[str, None] = {}
+        lead: set[str] = set()
+        for entity, _, start, _ in self._first:
+            entities.setdefault(entity, None)
+            if start - cut < lead_end:  # (a title's offsets lie below `cut`)
+                lead.add(entity)
+        return Mentioned(tuple(entities), frozenset(lead))
 
     def add(self, found: Sequence[_Raw]) -> None:
         """Mentions of the title and of the body, in order, the body's offsets past the
@@ -1668,7 +1691,19 @@ class Matcher:
     def match(self, item: Item) -> list[Match]:
         """The watchlists `item` satisfies, in name order, each with the developments it
         meets."""
+        return self._match(self._mentions(item))
+
+    def match_mentioned(self, item: Item) -> tuple[list[Match], Mentioned]:
+        """`match(item)` and `mentioned(item)` from one scan of the item."""
         mentions = self._mentions(item)
+        return self._match(mentions), mentions.mentioned()
+
+    def mentioned(self, item: Item) -> Mentioned:
+        """The entities the watchlists' rules name that `item` mentions, in order, and
+        those in its title or lead."""
+        return self._mentions(item).mentioned()
+
+    def _match(self, mentions: _Mentions) -> list[Match]:
         present = mentions.counts.keys()
         candidates = set(self._always)
         keyed = self._keyed
