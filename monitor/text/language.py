@@ -114,42 +114,45 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE)
 
 
+_CLASSES = len(_MARK_GROUPS) + 1  # mark group numbers, from 1; 0 none
+
+
 @cache
-def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """Code point -> script number (see _SCRIPTS, from 1; 0 not a letter), and code point ->
-    mark group number (from 1; 0 none)."""
-    scripts = np.zeros(_TABLE_SIZE, dtype=np.uint8)
+def _table() -> np.ndarray:
+    """Code point -> its letter class: script number (see _SCRIPTS, from 1; 0 not a letter)
+    times _CLASSES plus its mark group number; one entry past the end for every code point
+    beyond the table (another script's letter)."""
+    table = np.zeros(_TABLE_SIZE + 1, dtype=np.uint8)
     other = _SCRIPTS.index("other") + 1
     for code in range(_TABLE_SIZE):
         if chr(code).isalpha():
-            scripts[code] = other
+            table[code] = other * _CLASSES
     for script, low, high in _SCRIPT_RANGES:
+        number = _SCRIPTS.index(script) + 1
         for code in range(low, high + 1):
             if chr(code).isalpha():
-                scripts[code] = _SCRIPTS.index(script) + 1
-    marks = np.zeros(_TABLE_SIZE, dtype=np.uint8)
+                table[code] = number * _CLASSES
     for number, (_, letters) in enumerate(_MARK_GROUPS, start=1):
         for letter in letters:
-            marks[ord(letter)] = number
-    return scripts, marks
+            table[ord(letter)] += number
+    table[_TABLE_SIZE] = other * _CLASSES
+    return table
 
 
 class _Letters:
     """How many letters of each script, and of each mark group, a sample has: one lookup of
-    all its code points in each table."""
+    all its code points, one count of the classes, summed both ways."""
 
     def __init__(self, sample: str) -> None:
-        scripts, marks = _tables()
-        codes = code_points(sample)
-        inside = np.minimum(codes, _TABLE_SIZE - 1)
+        codes = np.minimum(code_points(sample), _TABLE_SIZE)
+        classes = np.bincount(_table().take(codes), minlength=(len(_SCRIPTS) + 1) * _CLASSES)
+        classes = classes.reshape(len(_SCRIPTS) + 1, _CLASSES)
         # Counts as Python ints at once (`tolist`): indexing a numpy array per name cost more
         # than the counting.
-        by_script = np.bincount(scripts.take(inside), minlength=len(_SCRIPTS) + 1).tolist()
-        beyond = int(np.count_nonzero(codes >= _TABLE_SIZE))
+        by_script = classes.sum(axis=1).tolist()
         self.script = dict(zip(_SCRIPTS, by_script[1:], strict=True))
-        self.script["other"] += beyond
-        self.any = any(by_script[1:]) or beyond > 0
-        by_mark = np.bincount(marks.take(inside), minlength=len(_MARK_GROUPS) + 1).tolist()
+        self.any = any(by_script[1:])
+        by_mark = classes.sum(axis=0).tolist()
         self.mark = dict(zip(_MARK_NAMES, by_mark[1:], strict=True))
 
 
