@@ -10,6 +10,7 @@ spelling. Path case is kept (servers differ on it).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import idna
@@ -27,6 +28,11 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 # Characters left as they are in a path or query; everything else is percent-encoded.
 _PATH_SAFE = frozenset("/:@!$&'()*+,;=") | _UNRESERVED
 _QUERY_SAFE = _PATH_SAFE | frozenset("?")
+# Is every character of a text in the set: one regex match, not a loop over the characters.
+_ALL_SAFE = {
+    safe: re.compile(f"[{re.escape(''.join(sorted(safe)))}]*").fullmatch
+    for safe in (_PATH_SAFE, _QUERY_SAFE)
+}
 
 
 def canonical_url(url: str, base: str | None = None) -> str:
@@ -81,6 +87,7 @@ def url_host(url: str) -> str:
     return _host(host)
 
 
+@lru_cache(maxsize=4096)  # a feed's links share a few hosts
 def _netloc(netloc: str, scheme: str) -> str:
     userinfo, _, hostport = netloc.rpartition("@")
     if hostport.startswith("["):  # IPv6 literal
@@ -134,8 +141,9 @@ def _normalise_escapes(text: str, safe: frozenset[str]) -> str:
         char = chr(int(match.group(1), 16))
         return char if char in _UNRESERVED else "%" + match.group(1).upper()
 
-    text = _ESCAPE.sub(unescape, text)
-    if all(char in safe for char in text):
+    if "%" in text:
+        text = _ESCAPE.sub(unescape, text)
+    if _ALL_SAFE[safe](text):
         return text
     out: list[str] = []
     for index, char in enumerate(text):

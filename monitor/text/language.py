@@ -20,7 +20,7 @@ ties, and never overrides letters or a script that say otherwise.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -162,6 +162,7 @@ def _labels() -> frozenset[str]:
     return frozenset(label for label in labels if len(label) == 2 and label != "zxx")
 
 
+@lru_cache(maxsize=256)  # a few codes, one per source
 def _normalise_hint(hint: str | None) -> str | None:
     if not hint:
         return None
