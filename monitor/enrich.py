@@ -193,6 +193,7 @@ def enrich(job: Job, matcher: Matcher) -> Enriched:
         except ParseError as exc:
             logger.warning("source {}: article {}: {}", job.source.name, job.candidate.url, exc)
     item = build_item(job.source, job.candidate, article, zone=ZoneInfo(job.zone), now=job.now)
+    _ = item.content_hash  # kept on the item: the polling process needs it twice
     found, mentioned = matcher.match_mentioned(item)
     # Stories need evidence only of matched items (the others stand alone): found here, on
     # the enrichment cores, not in the polling process, from the matcher's own scan.

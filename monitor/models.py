@@ -10,9 +10,11 @@ Frozen dataclasses inside the pipeline; pydantic (`Item`) where a record crosses
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -125,10 +127,19 @@ class Item(BaseModel):
             raise ValueError("datetime must carry a UTC offset")
         return value
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        """Changes when what a reader sees changes; used to tell an update from a repeat."""
+        """Changes when what a reader sees changes; used to tell an update from a repeat.
+        Kept once computed (the model is frozen), and pickled with the item: a worker
+        computes it (see `monitor.enrich.enrich`) for the polling process, which needs it
+        twice. `model_copy` drops it."""
         return hex16("\x1f".join((self.title, self.summary, self.text)))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Item:
+        """A copy (with `update`), which computes its `content_hash` afresh."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("content_hash", None)
+        return copy
 
     @property
     def corpus_id(self) -> str:

@@ -161,3 +161,27 @@ def test_calls_beyond_the_workers_backlog_run_in_the_polling_process() -> None:
     pids = asyncio.run(scenario())
     assert pids.count(os.getpid()) == 2
     assert len(set(pids) - {os.getpid()}) == 1  # the rest, in the one worker
+
+
+def test_an_items_content_hash_crosses_from_the_worker_and_a_copy_computes_its_own() -> None:
+    matcher = Matcher.compile(load_watchlists(WATCHLISTS))
+    source = SourceConfig(name="wire", kind="rss", url="http://127.0.0.1:9/feed.xml")
+    title, body = KZ_PK["en"]
+    entries = [Entry(url="http://127.0.0.1:9/1", title=title, content=body)]
+    jobs = [Job(source, c, None, "UTC", datetime.now(UTC)) for c in batch_of(entries).candidates]
+
+    async def scenario() -> list[Enriched]:
+        enricher = Enricher(matcher, WATCHLISTS, processes=1)
+        try:
+            await enricher.start()
+            return await enricher.run(jobs)
+        finally:
+            enricher.close()
+
+    [(item, _, _)] = asyncio.run(scenario())
+    assert "content_hash" in item.__dict__  # computed in the worker, pickled with the item
+    fresh = type(item).model_validate(item.model_dump())
+    assert item.content_hash == fresh.content_hash
+    changed = item.model_copy(update={"text": item.text + " More."})
+    assert changed.content_hash != item.content_hash
+    assert changed.content_hash == type(item).model_validate(changed.model_dump()).content_hash
