@@ -57,6 +57,18 @@ def test_preformatted_text_keeps_its_lines_and_control_characters_go() -> None:
     assert html_to_text("x\x00y <b>z</b>\x1f") == "xy z"
 
 
+def test_every_character_xml_forbids_goes_and_nothing_else() -> None:
+    forbidden = [chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20))]
+    forbidden += ["\ufffe", "\uffff"]
+    kept = "\t\r\n é Ж 中 \ufffd \U0001f600 \u00a0"
+    for char in forbidden:
+        assert html_to_text(f"<p>a{char}b</p><p>{char}{kept}{char}</p>") == html_to_text(
+            f"<p>ab</p><p>{kept}</p>"
+        ), repr(char)
+    assert html_to_text(f"<p>{''.join(forbidden)}</p>") == ""
+    assert "\U0001f600" in html_to_text(f"<p>{kept}</p>")
+
+
 # --- decode --------------------------------------------------------------------------------
 
 

@@ -55,7 +55,7 @@ from monitor.errors import ParseError
 from monitor.models import Entry, ParsedPage
 from monitor.sources.dates import parse_date
 from monitor.sources.decode import decode
-from monitor.sources.extract import element_text, html_to_text, one_line, plain_text
+from monitor.sources.extract import FORBIDDEN, element_text, html_to_text, one_line, plain_text
 from monitor.sources.safexml import safe_parser
 from monitor.urls import absolute_url
 
@@ -113,7 +113,6 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # HTML named entities (not the five XML defines) in otherwise good feeds: turned into
 # character references so that lxml can read the feed instead of feedparser.
 _HTML_ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LOOKS_HTML = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
 
 
@@ -167,7 +166,7 @@ def _repair_entities(text: str, notes: list[str]) -> str:
 
 
 def _repair_controls(text: str, notes: list[str]) -> str:
-    repaired, count = _CONTROL.subn("", text)
+    repaired, count = FORBIDDEN.subn("", text)
     if count:
         notes.append(f"removed {count} control characters that XML forbids")
     return repaired
