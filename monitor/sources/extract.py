@@ -154,8 +154,12 @@ def element_text(element: _Element) -> str:
             elif kind == _PRE:
                 parts.append(_PARA)
                 preformatted += 1
-            if node.text:
-                _add_text(parts, node.text, preformatted)
+            text = node.text  # (lxml makes a new str at each read)
+            if text:
+                if preformatted:
+                    _add_lines(parts, text)
+                else:
+                    parts.append(text)
             continue
         if kind in (_PARA, _LINE_END):
             parts.append(kind)
@@ -164,8 +168,12 @@ def element_text(element: _Element) -> str:
         elif kind == _PRE:
             parts.append(_PARA)
             preformatted -= 1
-        if node.tail and node is not element:
-            _add_text(parts, node.tail, preformatted)
+        tail = node.tail
+        if tail and node is not element:
+            if preformatted:
+                _add_lines(parts, tail)
+            else:
+                parts.append(tail)
     return _assemble(parts)
 
 
@@ -178,14 +186,12 @@ def _kind(tag: str) -> int:
     return kind
 
 
-def _add_text(parts: list[str | int], text: str, preformatted: int) -> None:
-    if preformatted and "\n" in text:
-        lines = text.replace("\r\n", "\n").split("\n")
-        for line in lines[:-1]:
-            parts.extend((line, _LINE_END))
-        parts.append(lines[-1])
-    else:
-        parts.append(text)
+def _add_lines(parts: list[str | int], text: str) -> None:
+    """Preformatted text: each line break kept."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    for line in lines[:-1]:
+        parts.extend((line, _LINE_END))
+    parts.append(lines[-1])
 
 
 def _assemble(parts: list[str | int]) -> str:
