@@ -4,6 +4,7 @@ in the seven languages (Uzbek in both scripts)."""
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -343,3 +344,16 @@ def test_letter_counts_are_those_of_one_character_at_a_time() -> None:
         scripts, marks = _letters_one_by_one(sample)
         assert (letters.script, letters.mark) == (scripts, marks), sample
         assert letters.any == any(scripts.values())
+
+
+def test_english_function_words_are_counted_as_whole_words_in_any_case() -> None:
+    reference = re.compile(r"\b(?:the|of|and|with|that|from)\b", re.IGNORECASE)
+    rng = random.Random(11)
+    pieces = ["the", "The", "THE", "of", "OF", "and", "with", "that", "from", "From", "them"]
+    pieces += ["other", "often", "bathe", "soft", "sand", "withal", "afrom", "tof", "x", "é"]
+    pieces += ["Жthe", "the1", "1the", "_the", "the_", "théâtre", "фrom", "ИЗ", "of-the"]
+    glue = [" ", ", ", ".", "\n", "-", "'", "", "’", "\u00a0", "(", ")", "«", "»"]
+    for _ in range(500):
+        text = "".join(rng.choice(pieces) + rng.choice(glue) for _ in range(rng.randrange(40)))
+        expected = len(reference.findall(text))
+        assert len(language._ENGLISH_WORDS.findall(text.lower())) == expected, text

@@ -101,7 +101,9 @@ _WORDS = re.compile(r"\w+")
 _MARKED_WORD = re.compile(r"[әұіңөүһӘҰІҢӨҮҺўҳЎҲҷӣӯҶӢӮ]\w*")
 _UZBEK_LATIN = re.compile(r"[oOgG][ʻ‘’'`ʼ´](?=[^\W\d_])")
 # English function words: no other Latin-script language writes them this often.
-_ENGLISH_WORDS = re.compile(r"\b(?:the|of|and|with|that|from)\b", re.IGNORECASE)
+# Looked for in the lower-cased sample, from their first letters (a class the engine scans
+# for quickly): a leading \b and IGNORECASE made it try every position, at twice the cost.
+_ENGLISH_WORDS = re.compile(r"[tofaw](?<!\w[tofaw])(?:he|f|nd|ith|hat|rom)\b")
 
 # Declared codes seen in feeds that are not ISO 639-1.
 _HINT_ALIASES = {"kz": "kk", "oz": "uz", "cn": "zh", "ua": "uk", "tj": "tg", "kg": "ky"}
@@ -259,7 +261,7 @@ def _latin(sample: str, letters: _Letters, hint: str | None) -> str:
     # of them settles Turkish without the model.
     if _dense(mark["turkish"], words, 4) and not mark["kazakh_latin"]:
         return "tr"
-    english = _count(_ENGLISH_WORDS, sample)
+    english = _count(_ENGLISH_WORDS, sample.lower())
     if words >= _PARAGRAPH_WORDS and _dense(english, words, _ENGLISH_EVERY):
         return "en"  # a paragraph of English function words: the model would only agree
     candidates = _labels() - _CYRILLIC_LANGUAGES - _ARABIC_LANGUAGES - _OTHER_SCRIPTS
