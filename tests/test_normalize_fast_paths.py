@@ -3,7 +3,8 @@ the matcher's speed target, with not a single result changed).
 
 - ASCII texts fold with `str.translate`'s ASCII fast path, short and long;
 - long texts skip `unicodedata.is_normalized` when no character can make them not NFC;
-- Han texts squeeze their few spaces in Python, their many with numpy;
+- Han texts squeeze their few spaces in Python, their many with numpy; other long texts
+  squeeze theirs (paragraph breaks) with numpy;
 - folds of three or more characters (ligatures, ﷺ) are written out after the first two;
 - `KeyFinder` (ahocorasick-rs) finds what `str.find` finds, overlaps included.
 """
@@ -49,6 +50,22 @@ def test_han_texts_squeeze_few_and_many_spaces_as_the_reference_does() -> None:
             for _ in range(rng.randint(40, 120) if many else rng.randint(0, 8)):
                 pieces.insert(rng.randrange(len(pieces) + 1), rng.choice(gaps))
             _same_fold_as_reference("".join(pieces))
+
+
+@pytest.mark.parametrize("letters", ["Пәкістан Қазақстан", "Pakistan'ın Türkiye", "ﬃ Ǆ Ё"])
+def test_runs_of_spaces_in_long_texts_are_squeezed_as_the_reference_does(letters: str) -> None:
+    """Paragraph breaks fold to runs of spaces in most texts: squeezed with numpy, the map
+    back kept, whether or not a character folded to other than one (ﬃ, Ǆ)."""
+    gaps = [" ", "  ", "\n\n", " \n \t ", "\u00a0 ", ". ", "   "]
+    rng = random.Random(20261124)
+    for _ in range(150):
+        pieces = [rng.choice(letters) for _ in range(rng.randint(220, 400))]
+        for _ in range(rng.randint(1, 30)):
+            pieces.insert(rng.randrange(len(pieces) + 1), rng.choice(gaps))
+        text = "".join(pieces)
+        assert len(text) >= _SHORT and not text.isascii()
+        _same_fold_as_reference(text)
+        _same_fold_as_reference(rng.choice(gaps) + text + rng.choice(gaps))
 
 
 @pytest.mark.parametrize("pad", [0, 300])  # short (str.translate), long (numpy)
