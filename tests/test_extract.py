@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import random
 import re
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -8,7 +10,7 @@ import pytest
 
 from monitor.errors import ParseError
 from monitor.sources.decode import decode, document_charset
-from monitor.sources.extract import MIN_BODY_CHARS, extract_article, html_to_text
+from monitor.sources.extract import MIN_BODY_CHARS, _squeezed, extract_article, html_to_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 PLUS5 = timezone(timedelta(hours=5))
@@ -55,6 +57,16 @@ def test_empty_fragments(fragment: str) -> None:
 def test_preformatted_text_keeps_its_lines_and_control_characters_go() -> None:
     assert html_to_text("<pre>a\n b</pre>") == "a\nb"
     assert html_to_text("x\x00y <b>z</b>\x1f") == "xy z"
+
+
+def test_whitespace_is_squeezed_as_splitting_on_it_does() -> None:
+    spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+    assert len(spaces) > 20
+    other = ["a", "Ж", "中", "\u200b", "\u00ad", "\x00", "\ufeff", "é", "\u0301", "𝔸"]
+    rng = random.Random(5)
+    for length in [0, 1, 2, 3, 10, 60] * 300:
+        text = "".join(rng.choice(spaces if rng.random() < 0.3 else other) for _ in range(length))
+        assert _squeezed(text) == " ".join(text.split()), repr(text)
 
 
 def test_every_character_xml_forbids_goes_and_nothing_else() -> None:
