@@ -15,7 +15,7 @@ import pytest
 
 from monitor import heap
 from monitor.config import SourceConfig
-from monitor.enrich import Ahead, Enriched, Enricher, Job, Parsed, batch_of
+from monitor.enrich import PIPE_BYTES, Ahead, Enriched, Enricher, Job, Parsed, batch_of
 from monitor.errors import ParseError
 from monitor.models import Entry, FetchResult
 from monitor.watch.matcher import Matcher
@@ -185,3 +185,25 @@ def test_an_items_content_hash_crosses_from_the_worker_and_a_copy_computes_its_o
     changed = item.model_copy(update={"text": item.text + " More."})
     assert changed.content_hash != item.content_hash
     assert changed.content_hash == type(item).model_validate(changed.model_dump()).content_hash
+
+
+def test_the_pipes_to_the_workers_hold_a_whole_parsed_feed() -> None:
+    """A worker must not wait for the polling process to read its result in 64 KiB pieces
+    (see enrich._widen_pipes); a new pool, after a worker died, gets wide pipes too."""
+    fcntl = pytest.importorskip("fcntl", reason="pipe sizes are set on Linux only")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are set on Linux only")
+
+    matcher = Matcher.compile(load_watchlists(WATCHLISTS))
+    enricher = Enricher(matcher, WATCHLISTS, processes=1)
+    try:
+        for _ in range(2):
+            pool = enricher._pool
+            assert pool is not None
+            for queue in (pool._call_queue, pool._result_queue):  # type: ignore[attr-defined]
+                size = fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ)
+                assert size >= PIPE_BYTES
+            enricher._pool = enricher._new_pool()
+            pool.shutdown(wait=True)
+    finally:
+        enricher.close()
