@@ -261,7 +261,7 @@ def _widen_pipes(pool: ProcessPoolExecutor) -> None:
     until the polling process's result thread, which needs the interpreter lock, has read
     the rest, and the worker stood idle ~2 ms per feed (11 % of a first poll). Linux only
     (elsewhere, or when refused, the pipes stay as they are); the queues are the pool's own
-    attributes, the same from Python 3.8 to 3.13."""
+    attributes, the same in Python 3.11 to 3.13 (a test checks that the pipes widen)."""
     set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
     if set_size is None:
         return
