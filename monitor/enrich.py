@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +36,7 @@ from monitor.models import (
     ParsedPage,
     hex16,
 )
-from monitor.sources.extract import extract_article
+from monitor.sources.extract import extract_article, squeezed
 from monitor.sources.pages import parse_page
 from monitor.stories.evidence import evidence_from
 from monitor.text.language import detect_language
@@ -50,7 +49,6 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-_SPACE = re.compile(r"\s+")
 T = TypeVar("T")
 
 
@@ -99,7 +97,7 @@ def build_item(
     now: datetime,
 ) -> Item:
     entry = candidate.entry
-    title = _SPACE.sub(" ", entry.title or (article.title if article else "")).strip()
+    title = squeezed(entry.title or (article.title if article else ""))
     text = (article.text if article and article.text else entry.content or entry.summary).strip()
     published = localize(entry.published, zone) or localize(
         article.published if article else None, zone
@@ -111,7 +109,7 @@ def build_item(
         source=source.name,
         guid=entry.guid,
         title=title,
-        summary=_SPACE.sub(" ", entry.summary).strip()[:2000],
+        summary=squeezed(entry.summary)[:2000],
         text=text,
         published=published,
         language=detect_language(sample, hint=source.language or entry.language),

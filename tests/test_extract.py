@@ -10,7 +10,7 @@ import pytest
 
 from monitor.errors import ParseError
 from monitor.sources.decode import decode, document_charset
-from monitor.sources.extract import MIN_BODY_CHARS, _squeezed, extract_article, html_to_text
+from monitor.sources.extract import MIN_BODY_CHARS, extract_article, html_to_text, squeezed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 PLUS5 = timezone(timedelta(hours=5))
@@ -66,7 +66,7 @@ def test_whitespace_is_squeezed_as_splitting_on_it_does() -> None:
     rng = random.Random(5)
     for length in [0, 1, 2, 3, 10, 60] * 300:
         text = "".join(rng.choice(spaces if rng.random() < 0.3 else other) for _ in range(length))
-        assert _squeezed(text) == " ".join(text.split()), repr(text)
+        assert squeezed(text) == " ".join(text.split()), repr(text)
 
 
 def test_every_character_xml_forbids_goes_and_nothing_else() -> None:

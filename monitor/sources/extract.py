@@ -205,7 +205,7 @@ def _assemble(parts: list[str | int]) -> str:
             run.append(part)
             continue
         if run:
-            text = _squeezed(run[0] if len(run) == 1 else "".join(run))
+            text = squeezed(run[0] if len(run) == 1 else "".join(run))
             run.clear()
             if text:
                 if out:
@@ -219,10 +219,10 @@ def _assemble(parts: list[str | int]) -> str:
     return _inert("".join(out))
 
 
-def _squeezed(text: str) -> str:
-    """`text` with runs of whitespace made one space and none at the ends. Most runs of a
-    page's text have none to squeeze: every whitespace character but the space is
-    unprintable, so `isprintable` (a third of the cost of splitting) says so."""
+def squeezed(text: str) -> str:
+    """`text` with runs of whitespace made one space and none at the ends; `text` itself
+    when there are none. Most texts have none to squeeze: every whitespace character but
+    the space is unprintable, so `isprintable` (a third of the cost of splitting) says so."""
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text
     return " ".join(text.split())
@@ -230,7 +230,7 @@ def _squeezed(text: str) -> str:
 
 def one_line(text: str) -> str:
     """`text` with every run of whitespace, line breaks included, made one space."""
-    return _inert(_squeezed(text))
+    return _inert(squeezed(text))
 
 
 # --- article pages -------------------------------------------------------------------------
