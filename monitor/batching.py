@@ -11,6 +11,13 @@ that may come (`callers()`) is waiting, or `wait` seconds after the first. `run`
 event loop's thread, as the calls it replaces did. When it fails, each caller's parts are run
 again alone, so that only the callers whose own parts fail get the exception (one source's bad
 item must not keep the others' items out of the store).
+
+A run holds at most `size` parts unless one caller brings more: a call that would take the
+queue past `size` first runs what is queued. The saves rely on it: a run of `size` parts at
+most is one transaction, so a failed run of several callers committed nothing, and running
+their parts again alone stores each item once and reports it as new (a run split into two
+transactions could have committed the first before failing, and the callers in it would
+have been told their items were unchanged).
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ class Gather(Generic[P, R]):
     async def call(self, parts: Sequence[P]) -> list[R]:
         if not parts:
             return []
+        if self._queued and self._count + len(parts) > self._size:
+            self.flush()  # (see the module docstring: a run of several callers fits `size`)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[R]] = loop.create_future()
         self._queued.append((list(parts), future))

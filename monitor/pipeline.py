@@ -246,7 +246,9 @@ class Saved:
         return [Found(item, match, self.story_id or item.id) for match in self.matches]
 
 
-SAVE_BATCH = 500  # items saved in one transaction at most, from one source or several
+# Items saved in one transaction at most, from one source or several (the gathered saves of
+# several sources never exceed it: see monitor.batching).
+SAVE_BATCH = 500
 SAVE_WAIT = 0.02  # seconds a save waits for those of other sources (see monitor.batching)
 
 

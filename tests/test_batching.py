@@ -78,6 +78,27 @@ def test_a_failure_reaches_only_the_callers_whose_own_parts_fail() -> None:
     assert runs == [[1, 13, 2, 3], [1], [13, 2], [3]]
 
 
+def test_a_call_that_would_overfill_the_run_first_runs_what_is_queued() -> None:
+    """Several callers' parts are run together only up to `size` (one save transaction); a
+    single caller with more runs alone."""
+    runner = Runner()
+
+    async def scenario() -> list[list[int]]:
+        gather = Gather(runner, size=5, wait=0.01, callers=lambda: 99)
+        calls = ([1, 2, 3], [4, 5, 6], list(range(7, 14)), [14, 15], [16])
+        return list(await asyncio.gather(*(gather.call(parts) for parts in calls)))
+
+    results = asyncio.run(scenario())
+    assert results == [
+        [10, 20, 30],
+        [40, 50, 60],
+        [n * 10 for n in range(7, 14)],
+        [140, 150],
+        [160],
+    ]
+    assert runner.runs == [[1, 2, 3], [4, 5, 6], list(range(7, 14)), [14, 15, 16]]
+
+
 def test_a_lone_callers_failure_is_not_run_again() -> None:
     runner = Runner(fail=True)
     with pytest.raises(RuntimeError, match="store down"):
