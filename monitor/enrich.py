@@ -253,6 +253,15 @@ def _parse(
 PIPE_BYTES = 1 << 20
 
 
+def pipe_max_size() -> int:
+    """The largest pipe an unprivileged process may ask for (Linux's setting; PIPE_BYTES
+    where it cannot be read)."""
+    try:
+        return int(Path("/proc/sys/fs/pipe-max-size").read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return PIPE_BYTES
+
+
 def _widen_pipes(pool: ProcessPoolExecutor) -> None:
     """Let the pool's pipes hold a whole call and a whole result. A feed goes to a worker as
     ~120 KB and comes back parsed as ~190 KB: through a 64 KiB pipe a worker's write waits
@@ -263,12 +272,13 @@ def _widen_pipes(pool: ProcessPoolExecutor) -> None:
     set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
     if set_size is None:
         return
+    size = min(PIPE_BYTES, pipe_max_size())
     for queue in (getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)):
         reader = getattr(queue, "_reader", None)
         if reader is None:
             continue
         try:
-            fcntl.fcntl(reader.fileno(), set_size, PIPE_BYTES)
+            fcntl.fcntl(reader.fileno(), set_size, size)
         except OSError as exc:  # e.g. over the user's pipe quota
             logger.debug("enrichment pipes keep their size: {}", exc)
             return

@@ -15,7 +15,16 @@ import pytest
 
 from monitor import heap
 from monitor.config import SourceConfig
-from monitor.enrich import PIPE_BYTES, Ahead, Enriched, Enricher, Job, Parsed, batch_of
+from monitor.enrich import (
+    PIPE_BYTES,
+    Ahead,
+    Enriched,
+    Enricher,
+    Job,
+    Parsed,
+    batch_of,
+    pipe_max_size,
+)
 from monitor.errors import ParseError
 from monitor.models import Entry, FetchResult
 from monitor.watch.matcher import Matcher
@@ -202,7 +211,7 @@ def test_the_pipes_to_the_workers_hold_a_whole_parsed_feed() -> None:
             assert pool is not None
             for queue in (pool._call_queue, pool._result_queue):  # type: ignore[attr-defined]
                 size = fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ)
-                assert size >= PIPE_BYTES
+                assert size >= min(PIPE_BYTES, pipe_max_size()) > 64 * 1024
             enricher._pool = enricher._new_pool()
             pool.shutdown(wait=True)
     finally:
