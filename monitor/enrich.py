@@ -269,7 +269,7 @@ def _widen_pipes(pool: ProcessPoolExecutor) -> None:
     the rest, and the worker stood idle ~2 ms per feed (11 % of a first poll). Linux only
     (elsewhere, or when refused, the pipes stay as they are); the queues are the pool's own
     attributes, the same in Python 3.11 to 3.13 (a test checks that the pipes widen)."""
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # (None without fcntl too)
     if set_size is None:
         return
     size = min(PIPE_BYTES, pipe_max_size())

@@ -58,7 +58,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice, pairwise
-from typing import NamedTuple
 
 from monitor.models import FieldName, Hit, Item, Match, Priority
 from monitor.text.normalize import (
@@ -442,11 +441,38 @@ _FIELD_INDEX: dict[FieldName, int] = {"title": 0, "lead": 1, "body": 2}
 _NOT_LISTED = (0, 0, 0)
 
 
-class Mentioned(NamedTuple):
-    """The entities an item mentions, of those the watchlists' rules name."""
+class Mentioned:
+    """The entities an item mentions, of those the watchlists' rules name: `entities` in
+    order of first mention (the title's, then the body's), `lead` those mentioned in the
+    title or starting within the body's lead. Worked out when first read: only a matched
+    item's story evidence reads them, and `match_mentioned` hands one out for every item."""
 
-    entities: tuple[str, ...]  # in order of first mention: the title's, then the body's
-    lead: frozenset[str]  # mentioned in the title, or starting within the body's lead
+    __slots__ = ("_cut", "_found", "_lead_end", "_read")
+
+    def __init__(self, found: Sequence[_Raw], cut: int, lead_end: int) -> None:
+        self._found = found  # offsets as in `_Mentions.add`: the body's past `cut`
+        self._cut = cut
+        self._lead_end = lead_end
+        self._read: tuple[tuple[str, ...], frozenset[str]] | None = None
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return self._work_out()[0]
+
+    @property
+    def lead(self) -> frozenset[str]:
+        return self._work_out()[1]
+
+    def _work_out(self) -> tuple[tuple[str, ...], frozenset[str]]:
+        if self._read is None:
+            entities: dict[str, None] = {}
+            lead: set[str] = set()
+            for entity, _, start, _ in self._found:
+                entities.setdefault(entity, None)
+                if start - self._cut < self._lead_end:  # (a title's offsets lie below `cut`)
+                    lead.add(entity)
+            self._read = (tuple(entities), frozenset(lead))
+        return self._read
 
 
 class _Mentions:
@@ -486,15 +512,7 @@ class _Mentions:
     def mentioned(self) -> Mentioned:
         """The entities the rules name that the title and body mention (not those only
         developments name, added later)."""
-        cut = len(self.texts["title"]) + len(_JOIN)
-        lead_end = self.lead_end
-        entities: dict[str, None] = {}
-        lead: set[str] = set()
-        for entity, _, start, _ in self._first:
-            entities.setdefault(entity, None)
-            if start - cut < lead_end:  # (a title's offsets lie below `cut`)
-                lead.add(entity)
-        return Mentioned(tuple(entities), frozenset(lead))
+        return Mentioned(self._first, len(self.texts["title"]) + len(_JOIN), self.lead_end)
 
     def add(self, found: Sequence[_Raw]) -> None:
         """Mentions of the title and of the body, in order, the body's offsets past the
